@@ -1,0 +1,88 @@
+# logswap.netconsole: `make demo` and `make test` are all a user needs; both run `make setup` first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+SANITY_TREE := $(CURDIR)/build/sanity/ansible_collections/logswap/netconsole
+SCENARIOS := receiver pair
+
+.PHONY: help setup images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench build kernel test-kernel-6.12 changelog clean
+
+help:
+	@echo "make demo     set everything up, run the friend pair on two local containers, show the result"
+	@echo "make test     set everything up and run every test (lint, sanity, unit, integration, molecule)"
+	@echo "make lint     ruff, ansible-lint (production profile), ansible-test sanity"
+	@echo "make bench    receiver burst and ingest benchmark"
+
+setup:
+	@scripts/setup.sh
+
+images: setup
+	@scripts/build-image.sh bookworm >/dev/null
+	@scripts/build-image.sh trixie >/dev/null
+
+ruff: setup
+	@echo "==> ruff"
+	@ruff check plugins tests scripts
+	@ruff format --check plugins tests scripts
+
+ansible-lint: setup
+	@echo "==> ansible-lint (production profile)"
+	@ansible-lint --profile production --offline
+
+sanity: setup
+	@echo "==> ansible-test sanity (local python, on a copy at build/sanity)"
+	@rm -rf $(dir $(SANITY_TREE)) && mkdir -p $(SANITY_TREE)
+	@git ls-files -co --exclude-standard -z | tar --null -T - -c | tar -x -C $(SANITY_TREE)
+	@cd $(SANITY_TREE) && ansible-test sanity --local --python 3.11 --color no \
+	    --exclude scripts/ --exclude bench/ --exclude Makefile
+
+lint: ruff ansible-lint sanity
+
+unit: setup
+	@echo "==> unit tests"
+	@pytest -q tests/unit
+
+integration: setup
+	@echo "==> integration tests (network namespaces, loop mounts, real rsyslog)"
+	@pytest -q tests/integration
+
+molecule: images
+	@for s in $(SCENARIOS); do \
+	    echo "==> molecule scenario $$s"; start=$$SECONDS; \
+	    molecule test -s $$s || exit 1; \
+	    echo "==> molecule scenario $$s passed in $$((SECONDS - start)) s"; \
+	done
+
+kernel: setup
+	@echo "==> molecule scenario kernel (QEMU guests with a real kernel)"
+	@molecule test -s kernel
+
+test: lint unit integration molecule kernel build
+	@echo "==> all tests passed"
+
+build: setup
+	@echo "==> building and installing the collection tarball into a fresh path"
+	@rm -rf build/install && mkdir -p build/install
+	@ansible-galaxy collection build --force --output-path build/ . >/dev/null
+	@ansible-galaxy collection install --offline --no-deps -p build/install build/logswap-netconsole-*.tar.gz >/dev/null
+	@ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install ansible-doc -l logswap.netconsole
+
+demo: images
+	@scripts/demo.sh
+
+demo-clean: setup
+	@scripts/demo.sh clean
+
+bench: images
+	@scripts/bench.sh
+
+changelog: setup
+	@antsibull-changelog release
+
+clean:
+	rm -rf build .cache tests/output

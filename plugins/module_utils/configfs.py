@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile one netconsole target in configfs, the way the kernel allows it.
+
+The kernel refuses writes to an enabled target, so a change is always
+disable -> write every differing attribute -> enable, and nothing is touched
+when every attribute already holds the wanted value (as Debian's netconsole-setup does).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+    NetconsoleError,
+    Target,
+)
+
+CONFIGFS_ROOT = "/sys/kernel/config/netconsole"
+# Written in this order; `enabled` always last.
+WRITE_ORDER = (
+    "dev_name",
+    "local_port",
+    "remote_port",
+    "local_ip",
+    "remote_ip",
+    "remote_mac",
+    "extended",
+    "release",
+)
+BOOLEAN_ATTRIBUTES = ("enabled", "extended", "release")
+MAX_USERDATA_ITEMS = 16
+MAX_USERDATA_KEY_LENGTH = 53
+MAX_USERDATA_VALUE_LENGTH = 200
+
+
+class ConfigfsStore:
+    """Netconsole targets as directories of attribute files under ``root``."""
+
+    def __init__(self, root: str = CONFIGFS_ROOT) -> None:
+        self.root = root
+
+    def path(self, name: str, *parts: str) -> str:
+        return os.path.join(self.root, name, *parts)
+
+    def names(self) -> list[str]:
+        return sorted(os.listdir(self.root)) if os.path.isdir(self.root) else []
+
+    def exists(self, name: str) -> bool:
+        return os.path.isdir(self.path(name))
+
+    def create(self, name: str) -> None:
+        os.mkdir(self.path(name))
+
+    def remove(self, name: str) -> None:
+        for key in self.userdata(name) or {}:
+            os.rmdir(self.path(name, "userdata", key))
+        os.rmdir(self.path(name))
+
+    def attributes(self, name: str) -> set[str]:
+        return {
+            entry
+            for entry in os.listdir(self.path(name))
+            if os.path.isfile(self.path(name, entry))
+        }
+
+    def read(self, name: str, attribute: str) -> str:
+        with open(self.path(name, attribute), encoding="ascii") as handle:
+            return handle.read().strip()
+
+    def write(self, name: str, attribute: str, value: str) -> None:
+        # One write() per attribute: configfs takes the whole value in one store call.
+        with open(self.path(name, attribute), "w", encoding="ascii") as handle:
+            handle.write(value + "\n")
+
+    def userdata(self, name: str) -> dict[str, str] | None:
+        """Userdata entries, or None when the kernel has no userdata (before 6.9)."""
+        base = self.path(name, "userdata")
+        if not os.path.isdir(base):
+            return None
+        return {
+            key: self.read(name, os.path.join("userdata", key, "value"))
+            for key in sorted(os.listdir(base))
+            if os.path.isdir(os.path.join(base, key))
+        }
+
+    def set_userdata(self, name: str, key: str, value: str) -> None:
+        entry = self.path(name, "userdata", key)
+        if not os.path.isdir(entry):
+            os.mkdir(entry)
+        self.write(name, os.path.join("userdata", key, "value"), value)
+
+    def remove_userdata(self, name: str, key: str) -> None:
+        os.rmdir(self.path(name, "userdata", key))
+
+
+def write_order(wanted: dict[str, str]) -> tuple[str, ...]:
+    """Release needs extended: switch release off before extended, on after it."""
+    if wanted.get("release") == "0":
+        return ("release",) + tuple(a for a in WRITE_ORDER if a != "release")
+    return WRITE_ORDER
+
+
+def desired_attributes(target: Target) -> dict[str, str]:
+    """Attribute values as the kernel prints them; unset fields are left to the kernel."""
+    t = target.validated()
+    wanted = {
+        "local_port": str(t.local_port),
+        "remote_port": str(t.remote_port),
+        "remote_ip": t.remote_ip,
+        "extended": "1" if t.extended else "0",
+    }
+    if t.dev_name:
+        wanted["dev_name"] = t.dev_name
+    if t.local_ip:
+        wanted["local_ip"] = t.local_ip
+    if t.remote_mac:
+        wanted["remote_mac"] = t.remote_mac
+    # Always managed, so turning release off is a change; dropped where the kernel lacks it.
+    wanted["release"] = "1" if t.release else "0"
+    return wanted
+
+
+def normalize_live(attribute: str, value: str) -> str:
+    """Make a value read from configfs comparable with :func:`desired_attributes`."""
+    if attribute in ("local_ip", "remote_ip"):
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            return value
+    if attribute in ("local_mac", "remote_mac"):
+        return value.lower()
+    if attribute in BOOLEAN_ATTRIBUTES:
+        return "1" if value.strip() in ("1", "Y", "y") else "0"
+    return value
+
+
+def validate_userdata(userdata: dict[str, str], variable: str = "userdata") -> dict[str, str]:
+    if len(userdata) > MAX_USERDATA_ITEMS:
+        raise NetconsoleError(
+            f"{variable}: {len(userdata)} entries, the kernel keeps at most {MAX_USERDATA_ITEMS}"
+        )
+    clean = {}
+    for key, value in userdata.items():
+        key_text, value_text = str(key), str(value)
+        if not key_text or "/" in key_text or len(key_text) > MAX_USERDATA_KEY_LENGTH:
+            raise NetconsoleError(
+                f"{variable}: key {key_text!r} must be 1-{MAX_USERDATA_KEY_LENGTH} characters without '/'"
+            )
+        if len(value_text) > MAX_USERDATA_VALUE_LENGTH or "\n" in value_text:
+            raise NetconsoleError(
+                f"{variable}.{key_text}: the value must be one line of at most "
+                f"{MAX_USERDATA_VALUE_LENGTH} characters"
+            )
+        clean[key_text] = value_text
+    return clean
+
+
+class TargetReconciler:
+    """Bring one configfs target to a wanted state; ``check_mode`` only plans."""
+
+    def __init__(self, store: ConfigfsStore, name: str, check_mode: bool = False) -> None:
+        self.store = store
+        self.name = name
+        self.check_mode = check_mode
+
+    def snapshot(self) -> dict[str, str] | None:
+        """Every readable attribute (and userdata as ``userdata.<key>``), or None if absent."""
+        if not self.store.exists(self.name):
+            return None
+        state = {
+            attribute: normalize_live(attribute, self.store.read(self.name, attribute))
+            for attribute in sorted(self.store.attributes(self.name))
+        }
+        for key, value in (self.store.userdata(self.name) or {}).items():
+            state[f"userdata.{key}"] = value
+        return state
+
+    def check_supported(self, wanted: dict[str, str], userdata: dict[str, str] | None) -> None:
+        """Fail before any write when the kernel lacks what was asked for."""
+        if not self.store.exists(self.name):
+            return  # attribute set is known only after mkdir; checked again in apply()
+        present = self.store.attributes(self.name)
+        if wanted.get("release") == "1" and "release" not in present:
+            raise NetconsoleError(
+                f"release: this kernel's netconsole has no 'release' attribute "
+                f"(added in Linux 6.5); set release: false (target {self.name})"
+            )
+        if userdata and self.store.userdata(self.name) is None:
+            raise NetconsoleError(
+                "userdata: this kernel's netconsole has no userdata "
+                f"(added in Linux 6.9); remove userdata (target {self.name})"
+            )
+
+    def present(
+        self,
+        wanted: dict[str, str],
+        enabled: bool = True,
+        userdata: dict[str, str] | None = None,
+    ) -> tuple[bool, dict[str, str] | None, dict[str, str]]:
+        """Return (changed, before, after) after bringing the target to ``wanted``."""
+        before = self.snapshot()
+        if before is None:
+            if self.check_mode:
+                after = dict(wanted, enabled="1" if enabled else "0")
+                after.update({f"userdata.{k}": v for k, v in (userdata or {}).items()})
+                return True, None, after
+            self.store.create(self.name)
+            current = self.snapshot() or {}
+        else:
+            current = before
+        self.check_supported(wanted, userdata)
+        if "release" not in current and wanted.get("release") == "0":
+            wanted = {k: v for k, v in wanted.items() if k != "release"}
+        differing = [a for a in write_order(wanted) if a in wanted and current.get(a) != wanted[a]]
+        live_enabled = current.get("enabled") == "1"
+        userdata_ops = self._userdata_changes(current, userdata)
+        changed = before is None or bool(differing) or live_enabled != enabled or bool(userdata_ops)
+        if not changed or self.check_mode:
+            after = dict(current, **{a: wanted[a] for a in differing})
+            after["enabled"] = "1" if enabled else "0"
+            after.update({f"userdata.{k}": v for k, v in (userdata or {}).items()})
+            for key in userdata_ops.get("remove", []):
+                after.pop(f"userdata.{key}", None)
+            return changed, before, after
+        try:
+            if differing and live_enabled:
+                self.store.write(self.name, "enabled", "0")
+            for attribute in differing:
+                self.store.write(self.name, attribute, wanted[attribute])
+            self._apply_userdata(userdata_ops)
+            if enabled and (differing or not live_enabled):
+                self.store.write(self.name, "enabled", "1")
+            elif not enabled and live_enabled and not differing:
+                self.store.write(self.name, "enabled", "0")
+        except OSError as exc:
+            raise NetconsoleError(self._explain(exc)) from None
+        return True, before, self.snapshot() or {}
+
+    def absent(self) -> tuple[bool, dict[str, str] | None]:
+        before = self.snapshot()
+        if before is None:
+            return False, None
+        if not self.check_mode:
+            if before.get("enabled") == "1":
+                self.store.write(self.name, "enabled", "0")
+            self.store.remove(self.name)
+        return True, before
+
+    @staticmethod
+    def _userdata_changes(current: dict[str, str], userdata: dict[str, str] | None) -> dict:
+        if userdata is None:
+            return {}
+        live = {k[len("userdata.") :]: v for k, v in current.items() if k.startswith("userdata.")}
+        ops = {
+            "set": {k: v for k, v in userdata.items() if live.get(k) != v},
+            "remove": sorted(set(live) - set(userdata)),
+        }
+        return {k: v for k, v in ops.items() if v}
+
+    def _apply_userdata(self, ops: dict) -> None:
+        for key in ops.get("remove", []):
+            self.store.remove_userdata(self.name, key)
+        for key, value in ops.get("set", {}).items():
+            self.store.set_userdata(self.name, key, value)
+
+    def _explain(self, exc: OSError) -> str:
+        hint = {
+            errno.ENODEV: "the interface does not exist or is down",
+            errno.EINVAL: "the kernel refused the value (see dmesg: an enabled target, "
+            "release without extended, or an interface that is enslaved or has no netpoll support)",
+            errno.EBUSY: "the target is busy",
+        }.get(exc.errno or 0, "")
+        return (
+            f"netconsole target {self.name}: writing {exc.filename or 'configfs'} failed: "
+            f"{exc.strerror}{'; ' + hint if hint else ''}"
+        )
+
+
+def format_state(state: dict[str, str] | None) -> str:
+    """A target's state as stable text for Ansible's --diff."""
+    if state is None:
+        return ""
+    return "".join(f"{key} = {value}\n" for key, value in sorted(state.items()))
