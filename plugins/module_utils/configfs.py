@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reconcile one netconsole target in configfs, the way the kernel allows it.
@@ -61,11 +60,7 @@ class ConfigfsStore:
         os.rmdir(self.path(name))
 
     def attributes(self, name: str) -> set[str]:
-        return {
-            entry
-            for entry in os.listdir(self.path(name))
-            if os.path.isfile(self.path(name, entry))
-        }
+        return {entry for entry in os.listdir(self.path(name)) if os.path.isfile(self.path(name, entry))}
 
     def read(self, name: str, attribute: str) -> str:
         with open(self.path(name, attribute), encoding="ascii") as handle:
@@ -100,7 +95,7 @@ class ConfigfsStore:
 def write_order(wanted: dict[str, str]) -> tuple[str, ...]:
     """Release needs extended: switch release off before extended, on after it."""
     if wanted.get("release") == "0":
-        return ("release",) + tuple(a for a in WRITE_ORDER if a != "release")
+        return ("release", *(a for a in WRITE_ORDER if a != "release"))
     return WRITE_ORDER
 
 
@@ -140,9 +135,7 @@ def normalize_live(attribute: str, value: str) -> str:
 
 def validate_userdata(userdata: dict[str, str], variable: str = "userdata") -> dict[str, str]:
     if len(userdata) > MAX_USERDATA_ITEMS:
-        raise NetconsoleError(
-            f"{variable}: {len(userdata)} entries, the kernel keeps at most {MAX_USERDATA_ITEMS}"
-        )
+        raise NetconsoleError(f"{variable}: {len(userdata)} entries, the kernel keeps at most {MAX_USERDATA_ITEMS}")
     clean = {}
     for key, value in userdata.items():
         key_text, value_text = str(key), str(value)
@@ -152,8 +145,7 @@ def validate_userdata(userdata: dict[str, str], variable: str = "userdata") -> d
             )
         if len(value_text) > MAX_USERDATA_VALUE_LENGTH or "\n" in value_text:
             raise NetconsoleError(
-                f"{variable}.{key_text}: the value must be one line of at most "
-                f"{MAX_USERDATA_VALUE_LENGTH} characters"
+                f"{variable}.{key_text}: the value must be one line of at most {MAX_USERDATA_VALUE_LENGTH} characters"
             )
         clean[key_text] = value_text
     return clean

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Netconsole targets: validation and the kernel's ``netconsole=`` parameter.
@@ -33,9 +32,7 @@ def normalize_ip(value: object, variable: str) -> str:
     try:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
-        raise NetconsoleError(
-            f"{variable}: {value!r} is not an IPv4 or IPv6 address"
-        ) from None
+        raise NetconsoleError(f"{variable}: {value!r} is not an IPv4 or IPv6 address") from None
 
 
 def ip_version(address: str) -> int:
@@ -48,9 +45,7 @@ def validate_port(value: object, variable: str) -> int:
     except ValueError:
         port = -1
     if not 1 <= port <= 65535 or isinstance(value, bool):
-        raise NetconsoleError(
-            f"{variable}: {value!r} is not a UDP port; give a number from 1 to 65535"
-        )
+        raise NetconsoleError(f"{variable}: {value!r} is not a UDP port; give a number from 1 to 65535")
     return port
 
 
@@ -58,14 +53,11 @@ def normalize_mac(value: object, variable: str) -> str:
     text = str(value).strip()
     if not _MAC_RE.match(text):
         raise NetconsoleError(
-            f"{variable}: {value!r} is not an Ethernet MAC address "
-            "(six hex pairs such as 52:54:00:12:34:56)"
+            f"{variable}: {value!r} is not an Ethernet MAC address (six hex pairs such as 52:54:00:12:34:56)"
         )
     mac = text.lower().replace("-", ":")
     if mac == "00:00:00:00:00:00":
-        raise NetconsoleError(
-            f"{variable}: {value!r} is the all-zero MAC; netconsole frames would go nowhere"
-        )
+        raise NetconsoleError(f"{variable}: {value!r} is the all-zero MAC; netconsole frames would go nowhere")
     return mac
 
 
@@ -78,12 +70,7 @@ def validate_interface(value: object, variable: str) -> str:
     name = str(value).strip()
     if is_mac(name):
         return normalize_mac(name, variable)
-    if (
-        not name
-        or len(name) >= IFNAMSIZ
-        or name in (".", "..")
-        or any(c in name for c in "/:,@; \t\n")
-    ):
+    if not name or len(name) >= IFNAMSIZ or name in (".", "..") or any(c in name for c in "/:,@; \t\n"):
         raise NetconsoleError(
             f"{variable}: {value!r} is not a network interface name "
             f"(1-{IFNAMSIZ - 1} characters, no '/', ':', ',', '@', ';' or spaces)"
@@ -119,9 +106,7 @@ class Target:
         """Return a copy with every field checked and normalized."""
         var = self.variable
         remote_ip = normalize_ip(self.remote_ip, f"{var}.remote_ip")
-        local_ip = (
-            normalize_ip(self.local_ip, f"{var}.local_ip") if self.local_ip else None
-        )
+        local_ip = normalize_ip(self.local_ip, f"{var}.local_ip") if self.local_ip else None
         if local_ip and ip_version(local_ip) != ip_version(remote_ip):
             raise NetconsoleError(
                 f"{var}.local_ip: {local_ip} and {var}.remote_ip {remote_ip} "
@@ -129,20 +114,15 @@ class Target:
             )
         if self.release and not self.extended:
             raise NetconsoleError(
-                f"{var}.release: the kernel prepends the release only to extended "
-                "messages; set extended: true as well"
+                f"{var}.release: the kernel prepends the release only to extended messages; set extended: true as well"
             )
         return Target(
             remote_ip=remote_ip,
             local_ip=local_ip,
-            dev_name=validate_interface(self.dev_name, f"{var}.dev_name")
-            if self.dev_name
-            else None,
+            dev_name=validate_interface(self.dev_name, f"{var}.dev_name") if self.dev_name else None,
             local_port=validate_port(self.local_port, f"{var}.local_port"),
             remote_port=validate_port(self.remote_port, f"{var}.remote_port"),
-            remote_mac=normalize_mac(self.remote_mac, f"{var}.remote_mac")
-            if self.remote_mac
-            else None,
+            remote_mac=normalize_mac(self.remote_mac, f"{var}.remote_mac") if self.remote_mac else None,
             extended=bool(self.extended),
             release=bool(self.release),
             variable=var,

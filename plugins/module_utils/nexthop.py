@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Decisions about the next hop netconsole must address, from plain netlink facts.
@@ -74,9 +73,7 @@ def check_link(link: Link, destination: str) -> None:
             f"{link.master} instead"
         )
     if not link.up:
-        raise NexthopError(
-            f"interface {link.name} (towards {destination}) is down; netconsole needs it up"
-        )
+        raise NexthopError(f"interface {link.name} (towards {destination}) is down; netconsole needs it up")
 
 
 def next_hop(destination: str, gateway: str | None) -> tuple[str, bool]:

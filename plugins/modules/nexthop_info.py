@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -128,10 +127,12 @@ resolved:
   sample: false
 """
 
+import contextlib
 import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     NetconsoleError,
     normalize_ip,
@@ -162,7 +163,7 @@ IFF_UP = 0x1
 DISCARD_PORT = 9
 
 
-def read_link(ipr, index: int) -> Link:
+def read_link(ipr: IPRoute, index: int) -> Link:
     msg = ipr.get_links(index)[0]
     master_index = msg.get_attr("IFLA_MASTER")
     master = master_kind = None
@@ -182,7 +183,7 @@ def read_link(ipr, index: int) -> Link:
     )
 
 
-def lookup_route(ipr, destination: str, interface_index: int | None, source: str | None):
+def lookup_route(ipr: IPRoute, destination: str, interface_index: int | None, source: str | None) -> object:
     query = {"dst": destination}
     if interface_index is not None:
         query["oif"] = interface_index
@@ -198,7 +199,7 @@ def lookup_route(ipr, destination: str, interface_index: int | None, source: str
     return routes[0]
 
 
-def read_neighbour(ipr, address: str, index: int) -> tuple[str | None, str]:
+def read_neighbour(ipr: IPRoute, address: str, index: int) -> tuple[str | None, str]:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     for entry in ipr.get_neighbours(family=family, ifindex=index):
         if entry.get_attr("NDA_DST") == address:
@@ -210,17 +211,15 @@ def poke(destination: str, interface: str) -> None:
     """One datagram to the discard port makes the kernel resolve the next hop."""
     family = socket.AF_INET6 if ":" in destination else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        try:
+        # Not root: the routing table picks the interface, as it did for the lookup.
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
-        except OSError:
-            pass  # not root: the routing table then picks the interface, as it did above
-        try:
+        # EHOSTUNREACH and the like: the wait below reports it with the neighbour state.
+        with contextlib.suppress(OSError):
             sock.sendto(b"", (destination, DISCARD_PORT))
-        except OSError:
-            pass  # EHOSTUNREACH etc.: the wait below reports it with the neighbour state
 
 
-def resolve_mac(ipr, address: str, link: Link, destination: str, timeout: float) -> tuple[str, str, bool]:
+def resolve_mac(ipr: IPRoute, address: str, link: Link, destination: str, timeout: float) -> tuple[str, str, bool]:
     mac, state = read_neighbour(ipr, address, link.index)
     if mac and state in CONFIRMED_STATES:
         return mac.lower(), state, False
@@ -292,9 +291,7 @@ def main() -> None:
     try:
         destination = normalize_ip(params["destination"], "destination")
         source = normalize_ip(params["source"], "source") if params["source"] else None
-        interface = (
-            validate_interface(params["interface"], "interface") if params["interface"] else None
-        )
+        interface = validate_interface(params["interface"], "interface") if params["interface"] else None
         if params["timeout"] <= 0:
             raise NetconsoleError(f"timeout: {params['timeout']!r} must be more than 0 seconds")
         result = discover(destination, interface, source, params["timeout"])

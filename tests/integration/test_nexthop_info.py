@@ -1,8 +1,8 @@
 """nexthop_info against real network namespaces: a sender, an on-link receiver, a router, a far receiver.
 
-    snd:s0 10.77.1.1  ----------------- rcv:e0 10.77.1.2          (on-link)
-    snd:s1 10.77.2.1  --- rtr:r0 10.77.2.254 / rtr:r1 10.77.3.254 --- far:f0 10.77.3.2 (routed)
-    snd:s2 enslaved to snd:br0;  snd:tun1 a tun device without a MAC
+snd:s0 10.77.1.1  ----------------- rcv:e0 10.77.1.2          (on-link)
+snd:s1 10.77.2.1  --- rtr:r0 10.77.2.254 / rtr:r1 10.77.3.254 --- far:f0 10.77.3.2 (routed)
+snd:s2 enslaved to snd:br0;  snd:tun1 a tun device without a MAC
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from logswap_testlib import need_root, run_module, sh
 
 PREFIX = "lsn" + uuid.uuid4().hex[:5]
@@ -61,7 +60,16 @@ def net():
         ip("snd", "-6", "route", "add", "fd77:3::/64", "via", "fd77:2::fe")
         ip("far", "route", "add", "default", "via", "10.77.3.254")
         ip("far", "-6", "route", "add", "default", "via", "fd77:3::fe")
-        sh("ip", "netns", "exec", NS["rtr"], "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+        sh(
+            "ip",
+            "netns",
+            "exec",
+            NS["rtr"],
+            "sysctl",
+            "-qw",
+            "net.ipv4.ip_forward=1",
+            "net.ipv6.conf.all.forwarding=1",
+        )
         ip("snd", "link", "add", "br0", "type", "bridge")
         sh("ip", "link", "add", f"{PREFIX}s2", "type", "veth", "peer", "name", f"{PREFIX}x2")
         sh("ip", "link", "set", f"{PREFIX}s2", "netns", NS["snd"], "name", "s2")

@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: target
+short_description: Manage one live netconsole target in configfs
+version_added: 0.1.0
+description:
+  - Creates, updates or removes one netconsole target under C(/sys/kernel/config/netconsole).
+  - Loads C(configfs) and C(netconsole) and mounts configfs when needed.
+  - Reads every attribute first. Only when one differs does it disable the target, write every differing
+    attribute and enable it again, because the kernel refuses writes to an enabled target.
+  - Name live targets C(cmdline0), C(cmdline1), ... in the order of the kernel command line. From Linux 6.7 the
+    kernel attaches such a directory to the target it created from the command line, so after a reboot the same
+    target is managed instead of a duplicate. On older kernels a command line target is invisible in configfs;
+    when the command line already carries exactly the wanted target, the module creates nothing
+    (a second target would send every line twice) and says so.
+author:
+  - logswap.netconsole contributors
+options:
+  name:
+    description: Name of the target directory in configfs.
+    type: str
+    required: true
+  state:
+    description: Whether the target exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  enabled:
+    description: Whether the target sends.
+    type: bool
+    default: true
+  dev_name:
+    description: Interface to send on. Left to the kernel (C(eth0)) when not given.
+    type: str
+  local_ip:
+    description: Source address. When not given the kernel takes the interface's address.
+    type: str
+  local_port:
+    description: Source UDP port.
+    type: int
+    default: 6665
+  remote_ip:
+    description: Receiver address, IPv4 or IPv6. Required with O(state=present).
+    type: str
+  remote_port:
+    description: Receiver UDP port.
+    type: int
+    default: 6666
+  remote_mac:
+    description:
+      - MAC the frames are sent to, the receiver's when on-link, the gateway's when routed
+        (see M(logswap.netconsole.nexthop_info)). The kernel's default is broadcast.
+    type: str
+  extended:
+    description: Send the extended format (level, sequence number, timestamp, dictionary).
+    type: bool
+    default: false
+  release:
+    description:
+      - Prepend the kernel release to every message. Needs O(extended=true) and a kernel with the
+        C(release) attribute (Linux 6.5 and later); fails before any change otherwise.
+    type: bool
+    default: false
+  userdata:
+    description:
+      - Key/value pairs appended to every extended message (Linux 6.9 and later; fails before any
+        change otherwise). Keys not listed are removed. Not managed when not given.
+    type: dict
+  when_unsupported:
+    description:
+      - What to do when the running kernel has no netconsole or configfs (a container, a kernel built without
+        C(CONFIG_NETCONSOLE_DYNAMIC)).
+      - V(fail) fails the task. V(skip) reports C(live=false) with a warning and changes nothing.
+    type: str
+    choices: [fail, skip]
+    default: fail
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - Netconsole only logs through Ethernet devices with netpoll support; the kernel refuses to enable a target on
+    other devices or on an interface enslaved to a bridge or bond, and the module then shows the kernel's reason.
+seealso:
+  - module: logswap.netconsole.nexthop_info
+  - name: Kernel documentation on netconsole
+    description: Parameters, configfs attributes and the extended format.
+    link: https://www.kernel.org/doc/html/latest/networking/netconsole.html
+"""
+
+EXAMPLES = r"""
+- name: Find the next hop
+  logswap.netconsole.nexthop_info:
+    destination: 203.0.113.2
+  register: hop
+
+- name: Log to the friend's receiver, live
+  logswap.netconsole.target:
+    name: cmdline0
+    dev_name: "{{ hop.interface }}"
+    local_ip: "{{ hop.source }}"
+    remote_ip: 203.0.113.2
+    remote_mac: "{{ hop.remote_mac }}"
+    extended: true
+
+- name: Stop logging to an old receiver
+  logswap.netconsole.target:
+    name: cmdline1
+    state: absent
+"""
+
+RETURN = r"""
+live:
+  description: Whether a live target could be managed (false where the kernel has no netconsole/configfs).
+  returned: always
+  type: bool
+  sample: true
+name:
+  description: The target's name in configfs.
+  returned: always
+  type: str
+  sample: cmdline0
+target:
+  description: Attributes of the target after the task (as in configfs; C(userdata.KEY) for userdata).
+  returned: when O(state=present) and live
+  type: dict
+  sample: {"dev_name": "eth0", "enabled": "1", "extended": "1", "local_ip": "198.51.100.1",
+           "local_mac": "52:54:00:12:34:56", "local_port": "6665", "remote_ip": "203.0.113.2",
+           "remote_mac": "00:1d:d4:e2:43:01", "remote_port": "6666"}
+from_cmdline:
+  description: True when the kernel command line already runs this exact target and nothing was created.
+  returned: always
+  type: bool
+  sample: false
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import (
+    CONFIGFS_ROOT,
+    ConfigfsStore,
+    TargetReconciler,
+    desired_attributes,
+    format_state,
+    validate_userdata,
+)
+from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+    NetconsoleError,
+    Target,
+    kernel_takes_over_cmdline_targets,
+    parameter_from_cmdline,
+    parse_parameter,
+    validate_target_name,
+)
+
+CONFIGFS_MOUNT = os.path.dirname(CONFIGFS_ROOT)
+
+
+def is_mounted(path: str) -> bool:
+    with open("/proc/self/mounts", encoding="utf-8") as handle:
+        return any(line.split()[1] == path for line in handle if len(line.split()) > 2)
+
+
+def load_netconsole(module: AnsibleModule) -> str | None:
+    """Make /sys/kernel/config/netconsole appear; return why not, or None on success."""
+    if os.path.isdir(CONFIGFS_ROOT):
+        return None
+    modprobe = module.get_bin_path("modprobe")
+    if not modprobe:
+        return "modprobe is not installed"
+    for kernel_module in ("configfs", "netconsole"):
+        dry_run = module.run_command([modprobe, "-n", kernel_module])
+        if dry_run[0] != 0 and not os.path.isdir(f"/sys/module/{kernel_module}"):
+            return f"the running kernel has no {kernel_module} module ({dry_run[2].strip()})"
+    if module.check_mode:
+        return None
+    module.run_command([modprobe, "configfs"], check_rc=False)
+    if os.path.isdir(CONFIGFS_MOUNT) and not is_mounted(CONFIGFS_MOUNT):
+        rc, _, err = module.run_command(["mount", "-t", "configfs", "none", CONFIGFS_MOUNT])
+        if rc != 0:
+            return f"configfs could not be mounted on {CONFIGFS_MOUNT}: {err.strip()}"
+    rc, _, err = module.run_command([modprobe, "netconsole"])
+    if rc != 0:
+        return f"modprobe netconsole failed: {err.strip()}"
+    if not os.path.isdir(CONFIGFS_ROOT):
+        return f"{CONFIGFS_ROOT} is missing: the kernel's netconsole lacks CONFIG_NETCONSOLE_DYNAMIC"
+    return None
+
+
+def running_from_cmdline(name: str, wanted: Target) -> bool:
+    """On kernels before 6.7 a command line target is invisible; is it already the wanted one?"""
+    if not name.startswith("cmdline") or not name[len("cmdline") :].isdigit():
+        return False
+    if kernel_takes_over_cmdline_targets(os.uname().release):
+        return False
+    with open("/proc/cmdline", encoding="utf-8") as handle:
+        value = parameter_from_cmdline(handle.read())
+    if not value:
+        return False
+    try:
+        booted = parse_parameter(value)
+    except NetconsoleError:
+        return False
+    index = int(name[len("cmdline") :])
+    return index < len(booted) and booted[index] == wanted.validated()
+
+
+def build_target(params: dict) -> Target:
+    if not params["remote_ip"]:
+        raise NetconsoleError("remote_ip: required with state=present")
+    return Target(
+        remote_ip=params["remote_ip"],
+        local_ip=params["local_ip"],
+        dev_name=params["dev_name"],
+        local_port=params["local_port"],
+        remote_port=params["remote_port"],
+        remote_mac=params["remote_mac"],
+        extended=params["extended"],
+        release=params["release"],
+        variable="target",
+    ).validated()
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "enabled": {"type": "bool", "default": True},
+            "dev_name": {"type": "str"},
+            "local_ip": {"type": "str"},
+            "local_port": {"type": "int", "default": 6665},
+            "remote_ip": {"type": "str"},
+            "remote_port": {"type": "int", "default": 6666},
+            "remote_mac": {"type": "str"},
+            "extended": {"type": "bool", "default": False},
+            "release": {"type": "bool", "default": False},
+            "userdata": {"type": "dict"},
+            "when_unsupported": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = {"changed": False, "live": False, "name": params["name"], "from_cmdline": False}
+    try:
+        name = validate_target_name(params["name"], "name")
+        present = params["state"] == "present"
+        wanted = build_target(params) if present else None
+        userdata = validate_userdata(params["userdata"]) if params["userdata"] is not None else None
+    except NetconsoleError as exc:
+        module.fail_json(msg=str(exc), **result)
+
+    reason = load_netconsole(module)
+    if reason:
+        message = f"netconsole target {name} not managed live: {reason}"
+        if params["when_unsupported"] == "fail":
+            module.fail_json(msg=message, **result)
+        module.warn(message)
+        module.exit_json(msg=message, **result)
+    result["live"] = True
+    if not os.path.isdir(CONFIGFS_ROOT):  # check mode before the modules are loaded
+        result.update(changed=present, msg=f"would load netconsole and create target {name}")
+        module.exit_json(**result)
+
+    reconciler = TargetReconciler(ConfigfsStore(), name, check_mode=module.check_mode)
+    try:
+        if not present:
+            changed, before = reconciler.absent()
+            result.update(changed=changed, diff={"before": format_state(before), "after": ""})
+            module.exit_json(**result)
+        if not reconciler.store.exists(name) and running_from_cmdline(name, wanted):
+            result.update(
+                from_cmdline=True,
+                msg=f"the kernel command line already runs this target; this kernel "
+                f"({os.uname().release}) cannot show it in configfs, so {name} is not created twice",
+            )
+            module.exit_json(**result)
+        changed, before, after = reconciler.present(
+            desired_attributes(wanted), enabled=params["enabled"], userdata=userdata
+        )
+    except NetconsoleError as exc:
+        module.fail_json(msg=str(exc), **result)
+    result.update(
+        changed=changed,
+        target=after,
+        diff={"before": format_state(before), "after": format_state(after)},
+    )
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""A configfs tree on disk that enforces the netconsole kernel's rules.
+
+Attribute sets follow the kernel version (release from 6.5, userdata from 6.9); writes to an
+enabled target are refused with EINVAL, as drivers/net/netconsole.c does; enabling checks the
+device and that release comes with extended; local_mac is read-only.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import ConfigfsStore
+
+BASE_ATTRIBUTES = {
+    "enabled": "0",
+    "extended": "0",
+    "dev_name": "eth0",
+    "local_port": "6665",
+    "remote_port": "6666",
+    "local_ip": "0.0.0.0",
+    "remote_ip": "0.0.0.0",
+    "local_mac": "00:00:00:00:00:00",
+    "remote_mac": "ff:ff:ff:ff:ff:ff",
+}
+
+
+def version_tuple(release: str) -> tuple[int, int]:
+    major, minor = release.split(".")[:2]
+    return int(major), int(minor)
+
+
+class FakeKernelConfigfs(ConfigfsStore):
+    def __init__(self, root: str, release: str = "6.1", devices: dict[str, str] | None = None) -> None:
+        super().__init__(root)
+        os.makedirs(root, exist_ok=True)
+        self.version = version_tuple(release)
+        self.devices = devices if devices is not None else {"eth0": "52:54:00:00:00:01"}
+        self.writes: list[tuple[str, str, str]] = []
+        self.boot_targets: dict[str, dict[str, str]] = {}
+
+    def create(self, name: str) -> None:
+        super().create(name)
+        attributes = dict(BASE_ATTRIBUTES)
+        if self.version >= (6, 5):
+            attributes["release"] = "0"
+        # 6.7+: mkdir cmdlineN attaches the running command line target
+        if self.version >= (6, 7) and name in self.boot_targets:
+            attributes.update(self.boot_targets[name])
+        for attribute, value in attributes.items():
+            with open(self.path(name, attribute), "w", encoding="ascii") as handle:
+                handle.write(value + "\n")
+        if self.version >= (6, 9):
+            os.mkdir(self.path(name, "userdata"))
+
+    def remove(self, name: str) -> None:
+        for key in self.userdata(name) or {}:
+            os.unlink(self.path(name, "userdata", key, "value"))
+        for entry in os.listdir(self.path(name)):
+            if os.path.isfile(self.path(name, entry)):
+                os.unlink(self.path(name, entry))
+        if os.path.isdir(self.path(name, "userdata")):
+            os.rmdir(self.path(name, "userdata"))
+        super().remove(name)
+
+    def remove_userdata(self, name: str, key: str) -> None:
+        os.unlink(self.path(name, "userdata", key, "value"))
+        super().remove_userdata(name, key)
+
+    def set_userdata(self, name: str, key: str, value: str) -> None:
+        entry = self.path(name, "userdata", key)
+        if not os.path.isdir(entry):
+            os.mkdir(entry)
+            open(os.path.join(entry, "value"), "w").close()
+        self.write(name, os.path.join("userdata", key, "value"), value)
+
+    def write(self, name: str, attribute: str, value: str) -> None:
+        path = self.path(name, attribute)
+        if not os.path.exists(path):
+            raise OSError(errno.ENOENT, "No such file or directory", path)
+        if attribute == "local_mac":
+            raise OSError(errno.EACCES, "Permission denied", path)
+        enabled = self.read(name, "enabled") == "1"
+        if enabled and attribute != "enabled" and not attribute.startswith("userdata"):
+            raise OSError(errno.EINVAL, "Invalid argument", path)
+        self._check_value(name, attribute, value, path)
+        self.writes.append((name, attribute, value))
+        super().write(name, attribute, value)
+        if attribute == "enabled" and value == "1":
+            super().write(name, "local_mac", self.devices[self.read(name, "dev_name")])
+
+    def _check_value(self, name: str, attribute: str, value: str, path: str) -> None:
+        def refuse() -> None:
+            raise OSError(errno.EINVAL, "Invalid argument", path)
+
+        if attribute in ("local_ip", "remote_ip"):
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                refuse()
+        if attribute in ("local_port", "remote_port") and not value.isdigit():
+            refuse()
+        if attribute in ("enabled", "extended", "release") and value not in ("0", "1"):
+            refuse()
+        if attribute == "enabled" and value == "1":
+            if self.read(name, "dev_name") not in self.devices:
+                raise OSError(errno.ENODEV, "No such device", path)
+            if (
+                "release" in self.attributes(name)
+                and self.read(name, "release") == "1"
+                and (self.read(name, "extended") != "1")
+            ):
+                refuse()
+        if (
+            attribute == "extended"
+            and value == "0"
+            and "release" in self.attributes(name)
+            and (self.read(name, "release") == "1")
+        ):
+            refuse()

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import pytest
+from fake_configfs import FakeKernelConfigfs
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import (
+    TargetReconciler,
+    desired_attributes,
+    format_state,
+    validate_userdata,
+)
+from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import NetconsoleError, Target
+
+FRIEND = Target(
+    remote_ip="192.0.2.2",
+    local_ip="192.0.2.1",
+    dev_name="eth0",
+    remote_mac="52:54:00:00:00:02",
+    extended=True,
+)
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    return FakeKernelConfigfs(str(tmp_path / "netconsole"), release="6.1")
+
+
+def reconcile(store, target=FRIEND, check_mode=False, **kwargs):
+    return TargetReconciler(store, "cmdline0", check_mode=check_mode).present(desired_attributes(target), **kwargs)
+
+
+def test_new_target_is_written_then_enabled_last(kernel):
+    changed, before, after = reconcile(kernel)
+    assert changed and before is None
+    assert kernel.writes[-1] == ("cmdline0", "enabled", "1")
+    assert after["remote_ip"] == "192.0.2.2" and after["enabled"] == "1"
+    assert after["local_mac"] == "52:54:00:00:00:01"
+
+
+def test_second_run_reads_everything_and_writes_nothing(kernel):
+    reconcile(kernel)
+    kernel.writes.clear()
+    changed, before, after = reconcile(kernel)
+    assert not changed and before == after
+    assert kernel.writes == []
+
+
+def test_a_change_on_an_enabled_target_is_disable_write_enable(kernel):
+    reconcile(kernel)
+    kernel.writes.clear()
+    moved = Target(**{**FRIEND.__dict__, "remote_ip": "192.0.2.3", "remote_mac": "52:54:00:00:00:03"})
+    changed, before, after = reconcile(kernel, moved)
+    assert changed
+    assert kernel.writes == [
+        ("cmdline0", "enabled", "0"),
+        ("cmdline0", "remote_ip", "192.0.2.3"),
+        ("cmdline0", "remote_mac", "52:54:00:00:00:03"),
+        ("cmdline0", "enabled", "1"),
+    ]
+    assert before["remote_ip"] == "192.0.2.2" and after["remote_ip"] == "192.0.2.3"
+
+
+def test_the_fake_refuses_writes_to_an_enabled_target(kernel):
+    reconcile(kernel)
+    with pytest.raises(OSError, match="Invalid argument"):
+        kernel.write("cmdline0", "remote_port", "7000")
+
+
+def test_check_mode_plans_but_never_writes(kernel):
+    changed, before, after = reconcile(kernel, check_mode=True)
+    assert changed and before is None and after["remote_ip"] == "192.0.2.2"
+    assert not kernel.exists("cmdline0")
+    reconcile(kernel)
+    kernel.writes.clear()
+    moved = Target(**{**FRIEND.__dict__, "remote_port": 7000})
+    changed, _, after = reconcile(kernel, moved, check_mode=True)
+    assert changed and after["remote_port"] == "7000"
+    assert kernel.writes == [] and kernel.read("cmdline0", "remote_port") == "6666"
+
+
+def test_disable_only(kernel):
+    reconcile(kernel)
+    kernel.writes.clear()
+    changed, _, after = reconcile(kernel, enabled=False)
+    assert changed and after["enabled"] == "0"
+    assert kernel.writes == [("cmdline0", "enabled", "0")]
+
+
+def test_release_is_refused_before_any_write_on_a_kernel_without_it(kernel):
+    reconcile(kernel)
+    kernel.writes.clear()
+    with pytest.raises(NetconsoleError, match="release: this kernel's netconsole has no 'release'"):
+        reconcile(kernel, Target(**{**FRIEND.__dict__, "release": True}))
+    assert kernel.writes == []
+
+
+def test_release_on_612_is_written_after_extended_and_switched_off_before_it(tmp_path):
+    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
+    plain = Target(**{**FRIEND.__dict__, "extended": False})
+    reconcile(kernel, plain)
+    kernel.writes.clear()
+    reconcile(kernel, Target(**{**FRIEND.__dict__, "release": True}))
+    names = [w[1] for w in kernel.writes]
+    assert names.index("extended") < names.index("release")
+    kernel.writes.clear()
+    reconcile(kernel, plain)
+    names = [w[1] for w in kernel.writes]
+    assert names.index("release") < names.index("extended")
+
+
+def test_userdata_is_added_changed_and_pruned_live_on_69(tmp_path):
+    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.9")
+    reconcile(kernel, userdata={"host": "alice", "dc": "fra1"})
+    kernel.writes.clear()
+    changed, _, after = reconcile(kernel, userdata={"host": "alice"})
+    assert changed and "userdata.dc" not in after and after["userdata.host"] == "alice"
+    assert ("cmdline0", "enabled", "0") not in kernel.writes
+    assert not reconcile(kernel, userdata={"host": "alice"})[0]
+
+
+def test_userdata_on_a_kernel_without_it_fails_before_writes(kernel):
+    reconcile(kernel)
+    kernel.writes.clear()
+    with pytest.raises(NetconsoleError, match="userdata: this kernel's netconsole has no userdata"):
+        reconcile(kernel, userdata={"host": "alice"})
+    assert kernel.writes == []
+
+
+@pytest.mark.parametrize(
+    ("userdata", "needle"),
+    [
+        ({"a/b": "x"}, "key 'a/b'"),
+        ({"k": "x" * 201}, "userdata.k"),
+        ({str(i): "v" for i in range(17)}, "17 entries"),
+    ],
+)
+def test_userdata_limits(userdata, needle):
+    with pytest.raises(NetconsoleError, match=needle):
+        validate_userdata(userdata)
+
+
+def test_missing_device_explains_the_kernels_refusal(kernel):
+    with pytest.raises(NetconsoleError, match="interface does not exist"):
+        reconcile(kernel, Target(**{**FRIEND.__dict__, "dev_name": "eth9"}))
+
+
+def test_cmdline_target_is_taken_over_on_67_and_not_rewritten(tmp_path):
+    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
+    kernel.boot_targets["cmdline0"] = {
+        "enabled": "1",
+        "extended": "1",
+        "dev_name": "eth0",
+        "local_ip": "192.0.2.1",
+        "remote_ip": "192.0.2.2",
+        "remote_mac": "52:54:00:00:00:02",
+        "local_mac": "52:54:00:00:00:01",
+    }
+    changed, before, after = reconcile(kernel)
+    assert changed and before is None  # the directory is new, the target is not
+    assert kernel.writes == []
+    assert after["enabled"] == "1"
+
+
+def test_absent_disables_and_removes(kernel):
+    reconcile(kernel)
+    reconciler = TargetReconciler(kernel, "cmdline0")
+    changed, before = reconciler.absent()
+    assert changed and before["enabled"] == "1" and not kernel.exists("cmdline0")
+    assert reconciler.absent() == (False, None)
+
+
+def test_ipv6_values_read_back_compare_equal(kernel):
+    kernel.create("cmdline0")
+    kernel.write("cmdline0", "remote_ip", "2001:0db8:0000::0002")
+    target = Target(remote_ip="2001:db8::2", local_ip="2001:db8::1", dev_name="eth0")
+    reconcile(kernel, target)
+    kernel.writes.clear()
+    assert not reconcile(kernel, target)[0]
+
+
+def test_diff_text_is_stable():
+    assert format_state({"b": "2", "a": "1"}) == "a = 1\nb = 2\n"
+    assert format_state(None) == ""
