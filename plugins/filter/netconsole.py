@@ -1,0 +1,70 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the roles use to check their input and build the kernel parameter."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
+    missing_readers,
+    validate_friends,
+)
+from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+    NetconsoleError,
+    Target,
+    format_parameter,
+)
+
+TARGET_FIELDS = ("remote_ip", "local_ip", "dev_name", "local_port", "remote_port", "remote_mac", "extended", "release")
+
+
+def receiver_friends(friends: object, variable: str = "receiver_friends") -> list[dict]:
+    """Checked, normalized friends (see module_utils.friends)."""
+    try:
+        return validate_friends(friends, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def receiver_missing_readers(friends: list[dict], accounts: dict, variable: str = "receiver_friends") -> list[str]:
+    return missing_readers(friends, accounts or {}, variable)
+
+
+def netconsole_targets(targets: object, variable: str = "sender_targets") -> list[dict]:
+    """Checked targets as dicts with every field filled and normalized."""
+    if not isinstance(targets, (list, tuple)):
+        raise AnsibleFilterError(f"{variable}: expected a list of targets, got {type(targets).__name__}")
+    checked = []
+    try:
+        for index, target in enumerate(targets):
+            if not isinstance(target, dict) or not target.get("remote_ip"):
+                raise NetconsoleError(f"{variable}[{index}]: each target needs remote_ip")
+            fields = {k: target[k] for k in TARGET_FIELDS if target.get(k) is not None}
+            t = Target(**fields, variable=f"{variable}[{index}]").validated()
+            checked.append({k: getattr(t, k) for k in TARGET_FIELDS})
+    except (NetconsoleError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return checked
+
+
+def netconsole_parameter(targets: object, variable: str = "sender_targets") -> str:
+    """The ``netconsole=`` value for targets, within the kernel's 255-character limit."""
+    try:
+        return format_parameter(
+            [Target(**{k: t[k] for k in TARGET_FIELDS if t.get(k) is not None}) for t in targets], variable
+        )
+    except (NetconsoleError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    """logswap.netconsole filters."""
+
+    def filters(self) -> dict:
+        return {
+            "receiver_friends": receiver_friends,
+            "receiver_missing_readers": receiver_missing_readers,
+            "netconsole_targets": netconsole_targets,
+            "netconsole_parameter": netconsole_parameter,
+        }
