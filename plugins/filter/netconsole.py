@@ -14,6 +14,8 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     NetconsoleError,
     Target,
     format_parameter,
+    normalize_ip,
+    validate_port,
 )
 
 TARGET_FIELDS = ("remote_ip", "local_ip", "dev_name", "local_port", "remote_port", "remote_mac", "extended", "release")
@@ -58,6 +60,22 @@ def netconsole_parameter(targets: object, variable: str = "sender_targets") -> s
         raise AnsibleFilterError(str(exc)) from None
 
 
+def udp_port(value: object, variable: str) -> int:
+    try:
+        return validate_port(value, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def ip_address(value: object, variable: str, allow_empty: bool = False) -> str:
+    if allow_empty and (value is None or str(value).strip() == ""):
+        return ""
+    try:
+        return normalize_ip(value, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 class FilterModule:
     """logswap.netconsole filters."""
 
@@ -67,4 +85,6 @@ class FilterModule:
             "receiver_missing_readers": receiver_missing_readers,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
+            "udp_port": udp_port,
+            "ip_address": ip_address,
         }

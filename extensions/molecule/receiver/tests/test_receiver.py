@@ -1,0 +1,235 @@
+"""What a friend sees on the receivers: their lines, verbatim, only theirs, readable only by them."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+import testinfra
+
+testinfra_hosts = ["ansible://recv12", "ansible://recv13"]
+ADDRESSES = {"recv12": "172.30.77.11", "recv13": "172.30.77.12"}
+SOURCES = {"alice": "172.30.77.21", "bob": "172.30.77.22", "stranger": "172.30.77.66"}
+LOG_ROOT = "/var/log/remote"
+LINE_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d) (\S+) (.*)$")
+
+
+def sender(name: str):
+    return testinfra.get_host(f"docker://{name}")
+
+
+def send(source: str, receiver: str, payload: bytes, port: int = 6666) -> None:
+    """One datagram from the source container, from netconsole's port 6665, as the kernel sends it."""
+    code = (
+        "import base64,socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+        "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('',6665));"
+        "s.sendto(base64.b64decode(sys.argv[1]),(sys.argv[2],int(sys.argv[3])))"
+    )
+    encoded = base64.b64encode(payload).decode()
+    sender(source).check_output(f"python3 -c \"{code}\" {encoded} {ADDRESSES[receiver]} {port}")
+
+
+def wait_for_text(host, path: str, needle: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cmd = host.run(f"grep -F -- {needle!r} {path}")
+        if cmd.rc == 0:
+            return cmd.stdout
+        time.sleep(0.2)
+    raise AssertionError(f"{needle!r} did not arrive in {path} on {host.backend.get_hostname()}")
+
+
+@pytest.fixture
+def name(host) -> str:
+    return host.backend.get_hostname()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[   12.345678] usb 1-1: new high-speed USB device number 2 using xhci_hcd\n",
+        b"6,1234,5678901,-;usb 1-1: new device\n",
+        b"vmhost kernel: this first word looks like a hostname\n",
+    ],
+    ids=["plain", "extended", "hostname-like"],
+)
+def test_each_friends_line_lands_verbatim_in_their_file(host, name, payload):
+    for friend in ("alice", "bob"):
+        tag = uuid.uuid4().hex[:8]
+        body = payload.replace(b"\n", f" {friend}-{tag}\n".encode())
+        send(friend, name, body)
+        line = wait_for_text(host, f"{LOG_ROOT}/{friend}/console.log", f"{friend}-{tag}").strip()
+        match = LINE_RE.match(line)
+        assert match, line
+        assert match.group(2) == SOURCES[friend]
+        assert match.group(3) == body.decode().rstrip("\n")
+
+
+def test_extended_line_with_dictionary_is_kept_whole_on_one_line(host, name):
+    tag = uuid.uuid4().hex[:8]
+    payload = f"6,1240,5679000,-;usb 1-1: dict {tag}\n SUBSYSTEM=usb\n DEVICE=c189:1\n".encode()
+    send("alice", name, payload)
+    line = wait_for_text(host, f"{LOG_ROOT}/alice/console.log", tag).strip()
+    assert line.endswith(f"6,1240,5679000,-;usb 1-1: dict {tag}#012 SUBSYSTEM=usb#012 DEVICE=c189:1")
+
+
+def test_control_characters_are_escaped(host, name):
+    tag = uuid.uuid4().hex[:8]
+    send("bob", name, f"\x1b]0;pwned\x07\x1b[2J evil {tag}\n".encode())
+    line = wait_for_text(host, f"{LOG_ROOT}/bob/console.log", tag)
+    assert "\x1b" not in line and "\x07" not in line
+    assert f"#033]0;pwned#007#033[2J evil {tag}" in line
+
+
+def test_a_strangers_datagram_is_written_nowhere(host, name):
+    tag = uuid.uuid4().hex[:8]
+    send("stranger", name, f"stranger-{tag} should not be kept\n".encode())
+    send("alice", name, f"friend-after-{tag}\n".encode())
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"friend-after-{tag}")
+    assert host.run(f"grep -rF stranger-{tag} /var/log").rc == 1
+
+
+def test_network_lines_never_reach_the_hosts_own_logs(host, name):
+    tag = uuid.uuid4().hex[:8]
+    send("alice", name, f"own-logs-{tag}\n".encode())
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"own-logs-{tag}")
+    assert host.run(f"grep -rlF own-logs-{tag} /var/log").stdout.split() == [f"{LOG_ROOT}/alice/console.log"]
+
+
+def test_each_reader_reads_their_friend_and_nobody_else(host, name):
+    for friend in ("alice", "bob"):
+        send(friend, name, f"readable by {friend}\n".encode())
+        wait_for_text(host, f"{LOG_ROOT}/{friend}/console.log", f"readable by {friend}")
+    assert host.run(f"runuser -u alice -- cat {LOG_ROOT}/alice/console.log").rc == 0
+    assert host.run(f"runuser -u bob -- cat {LOG_ROOT}/bob/console.log").rc == 0
+    assert host.run(f"runuser -u alice -- cat {LOG_ROOT}/bob/console.log").rc != 0
+    assert host.run(f"runuser -u bob -- ls {LOG_ROOT}/alice").rc != 0
+    assert host.run(f"runuser -u mallory -- cat {LOG_ROOT}/alice/console.log").rc != 0
+
+
+def test_modes_and_owners(host):
+    for friend in ("alice", "bob"):
+        directory = host.file(f"{LOG_ROOT}/{friend}")
+        assert (directory.user, directory.group, directory.mode) == ("root", "adm", 0o750)
+        log = host.file(f"{LOG_ROOT}/{friend}/console.log")
+        assert (log.user, log.group) == ("root", "adm")
+        assert log.mode & 0o7077 == 0o040  # 0640 with the ACL mask as group bits
+        acl = host.check_output(f"getfacl -p {LOG_ROOT}/{friend}")
+        assert f"default:user:{friend}:r-x" in acl and f"user:{friend}:r-x" in acl
+
+
+def test_rotation_keeps_acls_and_the_next_line_lands_in_the_new_file(host, name):
+    send("alice", name, b"before rotation\n")
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", "before rotation")
+    host.check_output("logrotate -f /etc/logrotate.d/logswap-netconsole")
+    rotated = host.check_output(f"ls {LOG_ROOT}/alice").split()
+    assert "console.log" in rotated and any(f.startswith("console.log-") for f in rotated)
+    tag = uuid.uuid4().hex[:8]
+    send("alice", name, f"after rotation {tag}\n".encode())
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", tag)
+    assert host.run(f"runuser -u alice -- cat {LOG_ROOT}/alice/console.log").rc == 0
+    assert host.run(f"runuser -u bob -- cat {LOG_ROOT}/alice/console.log").rc != 0
+    acl = host.check_output(f"getfacl -p {LOG_ROOT}/alice/console.log")
+    assert re.search(r"^user:alice:r-[-x](\s+#effective:r--)?$", acl, re.M), acl
+    assert "user:bob" not in acl
+    # a second rotation compresses the first rotated file (delaycompress)
+    time.sleep(1.1)
+    host.check_output("logrotate -f /etc/logrotate.d/logswap-netconsole")
+    assert any(f.endswith(".gz") for f in host.check_output(f"ls {LOG_ROOT}/alice").split())
+
+
+def test_rsyslog_validates_and_runs(host):
+    assert host.service("rsyslog").is_running
+    assert host.run("rsyslogd -N1").rc == 0
+    conf = host.file("/etc/rsyslog.d/30-logswap-netconsole.conf").content_string
+    assert 'ruleset="logswap_netconsole"' in conf and "$ModLoad" not in conf
+
+
+def test_firewall_admits_friends_only(host, name):
+    if host.run("nft list table inet logswap_netconsole").rc != 0:
+        pytest.skip("nftables cannot load in this container")
+    ruleset = host.check_output("nft list table inet logswap_netconsole")
+    assert "172.30.77.21" in ruleset and "172.30.77.66" not in ruleset
+
+
+def only_on_recv12(name: str) -> None:
+    if name != "recv12":
+        pytest.skip("runs the playbook again; once, on recv12, is enough")
+
+
+def converge(*extra: str) -> subprocess.CompletedProcess:
+    """Run this scenario's converge playbook again, on recv12 only, with extra arguments."""
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            "recv12",
+            *extra,
+            os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+    )
+    proc.stdout += proc.stderr  # Ansible prints task errors on stderr
+    return proc
+
+
+CONF = "/etc/rsyslog.d/30-logswap-netconsole.conf"
+
+
+def test_a_broken_rsyslog_option_is_refused_and_nothing_changes(host, name):
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    pid = host.check_output("systemctl show -p MainPID --value rsyslog")
+    result = converge("-e", '{"receiver_input_options": {"nosuchparameter": "1"}}')
+    assert result.returncode != 0
+    assert "nosuchparameter" in result.stdout, result.stdout[-3000:]
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert host.check_output("systemctl show -p MainPID --value rsyslog") == pid
+    tag = uuid.uuid4().hex[:8]
+    send("alice", "recv12", f"still receiving {tag}\n".encode())
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", tag)
+
+
+def test_bad_values_fail_before_any_change_naming_the_variable(host, name):
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    cases = {
+        '{"receiver_port": 70000}': "receiver_port: 70000 is not a UDP port",
+        '{"receiver_friends": [{"name": "../etc", "addresses": ["172.30.77.21"]}]}': "receiver_friends[0].name",
+        '{"receiver_friends": [{"name": "carol", "addresses": ["172.30.77.300"]}]}': "'172.30.77.300' is not",
+        '{"receiver_friends": [{"name": "a", "addresses": ["10.1.1.1"]}, {"name": "b", "addresses": ["10.1.1.1"]}]}':
+            "10.1.1.1 is also given for friend 'a'",
+        '{"receiver_friends": [{"name": "carol", "addresses": ["10.1.1.3"], "readers": ["carol"]}]}':
+            "user 'carol' does not exist on this host",
+    }
+    for extra, needle in cases.items():
+        result = converge("-e", extra)
+        assert result.returncode != 0 and needle in result.stdout, (extra, result.stdout[-2000:])
+        assert "changed=0" in result.stdout, result.stdout[-1000:]
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert not host.file(f"{LOG_ROOT}/carol").exists
+
+
+def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    friends = (
+        '{"receiver_friends": [{"name": "alice", "addresses": ["172.30.77.21"], "readers": ["alice"]},'
+        ' {"name": "bob", "addresses": ["172.30.77.22"], "readers": ["bob"]},'
+        ' {"name": "carol", "addresses": ["172.30.77.23"], "readers": ["mallory"]}]}'
+    )
+    result = converge("--check", "--diff", "-e", friends)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "172.30.77.23" in result.stdout and "changed=0" not in result.stdout
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert not host.file(f"{LOG_ROOT}/carol").exists
