@@ -17,6 +17,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     normalize_ip,
     validate_port,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.topology import friends_of, receivers_of, targets_to
 
 TARGET_FIELDS = ("remote_ip", "local_ip", "dev_name", "local_port", "remote_port", "remote_mac", "extended", "release")
 
@@ -60,6 +61,40 @@ def netconsole_parameter(targets: object, variable: str = "sender_targets") -> s
         raise AnsibleFilterError(str(exc)) from None
 
 
+def netconsole_merge_discovery(targets: list[dict], hops: list[dict]) -> list[dict]:
+    """Fill each target's missing interface, source and MAC from its nexthop_info result."""
+    merged = []
+    for target, hop in zip(targets, hops, strict=True):
+        found = {} if hop.get("skipped") else hop
+        merged.append(
+            dict(
+                target,
+                dev_name=target.get("dev_name") or found.get("interface"),
+                local_ip=target.get("local_ip") or found.get("source"),
+                remote_mac=target.get("remote_mac") or found.get("remote_mac"),
+            )
+        )
+    return netconsole_targets(merged)
+
+
+def netconsole_receivers(host: str, group: list[str], log_to: object = None) -> list[str]:
+    try:
+        return receivers_of(host, list(group), log_to)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def netconsole_friends(receiver: str, group: list[str], hostvars: object) -> list[dict]:
+    try:
+        return friends_of(receiver, list(group), hostvars)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def netconsole_targets_to(receivers: list[str], hostvars: object, extra: dict | None = None) -> list[dict]:
+    return targets_to(list(receivers), hostvars, extra)
+
+
 def udp_port(value: object, variable: str) -> int:
     try:
         return validate_port(value, variable)
@@ -85,6 +120,10 @@ class FilterModule:
             "receiver_missing_readers": receiver_missing_readers,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
+            "netconsole_merge_discovery": netconsole_merge_discovery,
+            "netconsole_receivers": netconsole_receivers,
+            "netconsole_friends": netconsole_friends,
+            "netconsole_targets_to": netconsole_targets_to,
             "udp_port": udp_port,
             "ip_address": ip_address,
         }

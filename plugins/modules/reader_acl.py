@@ -56,6 +56,7 @@ changed_paths:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.logswap.netconsole.plugins.module_utils.acl import (
     describe,
     expected,
