@@ -7,7 +7,6 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
-SANITY_TREE := $(CURDIR)/build/sanity/ansible_collections/logswap/netconsole
 SCENARIOS := receiver pair
 
 .PHONY: help setup images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench build kernel test-kernel-6.12 changelog clean
@@ -35,11 +34,8 @@ ansible-lint: setup
 	@ansible-lint --profile production --offline
 
 sanity: setup
-	@echo "==> ansible-test sanity (local python, on a copy at build/sanity)"
-	@rm -rf $(dir $(SANITY_TREE)) && mkdir -p $(SANITY_TREE)
-	@git ls-files -co --exclude-standard -z | tar --null -T - -c | tar -x -C $(SANITY_TREE)
-	@cd $(SANITY_TREE) && ansible-test sanity --local --python 3.11 --color no \
-	    --exclude scripts/ --exclude bench/ --exclude Makefile
+	@echo "==> ansible-test sanity"
+	@scripts/sanity.sh
 
 lint: ruff ansible-lint sanity
 

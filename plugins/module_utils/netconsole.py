@@ -173,9 +173,9 @@ def parse_target(text: str) -> Target:
     if not sep:
         raise NetconsoleError(f"netconsole: target {text!r} has no ',' between source and destination")
     local_port, local_rest = _split_port_ip(local, DEFAULT_LOCAL_PORT, "source")
-    local_ip, _, dev = local_rest.partition("/")
+    local_ip, _sep, dev = local_rest.partition("/")
     remote_port, remote_rest = _split_port_ip(remote, DEFAULT_REMOTE_PORT, "destination")
-    remote_ip, _, mac = remote_rest.partition("/")
+    remote_ip, _sep, mac = remote_rest.partition("/")
     if not remote_ip:
         raise NetconsoleError(f"netconsole: target {text!r} has no destination address")
     return Target(

@@ -34,7 +34,7 @@ def friends_of(receiver: str, group: list[str], hostvars: Mapping) -> list[dict]
         if receiver not in receivers_of(sender, group, facts.get("netconsole_log_to")):
             continue
         address = hostvars[receiver].get("netconsole_address")
-        sources = [t["local_ip"] for t in facts.get("netconsole_discovered", []) if t["remote_ip"] == address]
+        sources = [t["local_ip"] for t in facts.get("sender_discovered", []) if t["remote_ip"] == address]
         if not sources:
             raise NetconsoleError(f"{sender} has no discovered target for {receiver} ({address}); run discovery first")
         friends.append(

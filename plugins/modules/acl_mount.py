@@ -17,7 +17,7 @@ description:
   - When the filesystem already supports ACLs (ext4, xfs and btrfs do by default), changes nothing and says so.
   - When there is no fstab entry for it (a container), changes nothing and says so.
 author:
-  - logswap.netconsole contributors
+  - logswap.netconsole maintainers (@logswap)
 options:
   path:
     description: A path on the filesystem that must support ACLs; it need not exist yet.
@@ -37,8 +37,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -115,7 +117,7 @@ def verify_errors(module: AnsibleModule, fstab_path: str) -> int:
     findmnt = module.get_bin_path("findmnt")
     if not findmnt:
         return 0
-    _, out, err = module.run_command([findmnt, "--verify", "--tab-file", fstab_path])
+    _rc, out, err = module.run_command([findmnt, "--verify", "--tab-file", fstab_path])
     return verify_error_count(out + err)
 
 
@@ -163,7 +165,7 @@ def main() -> None:
         module.fail_json(
             msg=f"{params['path']} is on {where}, which cannot hold POSIX ACLs; choose a log root "
             "on ext4, xfs or btrfs (receiver_log_root)",
-            **dict(result, acl_supported=False),
+            **{**result, "acl_supported": False},
         )
     if problem is None:
         module.exit_json(msg=f"{where} already supports POSIX ACLs; fstab not changed", **result)
@@ -174,7 +176,7 @@ def main() -> None:
         module.warn(f"{where} is mounted noacl and {params['fstab']} has no entry for it")
         module.exit_json(
             msg=f"{where} is mounted noacl but has no entry in {params['fstab']} (a container?); skipped",
-            **dict(result, acl_supported=False),
+            **{**result, "acl_supported": False},
         )
     result.update(changed=True, fstab_changed=changed)
     if module._diff:
@@ -191,7 +193,7 @@ def main() -> None:
         if backup:
             result["backup_file"] = backup
     if params["remount"]:
-        rc, _, err = module.run_command(["mount", "-o", "remount,acl", mount.target])
+        rc, _out, err = module.run_command(["mount", "-o", "remount,acl", mount.target])
         if rc != 0:
             module.fail_json(msg=f"fstab now has acl, but remounting {mount.target} failed: {err.strip()}", **result)
         remounted = mount_of(mount.target, parse_mounts(read("/proc/self/mounts")))

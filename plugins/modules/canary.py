@@ -19,7 +19,7 @@ description:
     Never writes to C(/dev/kmsg) without a live target (in a container that is the host's kernel log).
   - In check mode nothing is sent.
 author:
-  - logswap.netconsole contributors
+  - logswap.netconsole maintainers (@logswap)
 options:
   text:
     description: The line, one line of at most 900 characters (C(/dev/kmsg) refuses longer writes).
@@ -62,8 +62,10 @@ options:
         default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

@@ -21,7 +21,7 @@ description:
   - Fails for links netconsole cannot use. An interface enslaved to a bridge or bond B(fails) and names the master
     to use, because netconsole stops logging on an interface when it joins a master.
 author:
-  - logswap.netconsole contributors
+  - logswap.netconsole maintainers (@logswap)
 requirements:
   - pyroute2 (Debian package C(python3-pyroute2)) on the managed host
 options:
@@ -43,8 +43,10 @@ options:
     default: 10
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Run as root, so the resolving datagram can be bound to O(interface).

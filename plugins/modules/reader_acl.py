@@ -17,7 +17,7 @@ description:
     access to old files too. Named groups and the owner, group and other permissions are not touched.
   - Reads everything with one C(getfacl) and runs C(setfacl) only for entries that differ.
 author:
-  - logswap.netconsole contributors
+  - logswap.netconsole maintainers (@logswap)
 requirements:
   - getfacl and setfacl (Debian package C(acl)) on the managed host
 options:
@@ -32,8 +32,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -67,7 +69,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.acl import (
 
 def directories_under(path: str) -> set[str]:
     found = {path}
-    for root, dirs, _ in os.walk(path):
+    for root, dirs, _files in os.walk(path):
         found.update(os.path.join(root, d) for d in dirs)
     return found
 
@@ -88,7 +90,7 @@ def main() -> None:
         module.fail_json(msg=f"path: {path} is not a directory")
     getfacl = module.get_bin_path("getfacl", required=True)
     setfacl = module.get_bin_path("setfacl", required=True)
-    _, out, _ = module.run_command([getfacl, "-R", "-p", "--absolute-names", path], check_rc=True)
+    _rc, out, _err = module.run_command([getfacl, "-R", "-p", "--absolute-names", path], check_rc=True)
     acls = parse_getfacl(out, directories_under(path))
     before, after, changed_paths = "", "", []
     for acl in acls:

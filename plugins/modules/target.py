@@ -20,7 +20,7 @@ description:
     when the command line already carries exactly the wanted target, the module creates nothing
     (a second target would send every line twice) and says so.
 author:
-  - logswap.netconsole contributors
+  - logswap.netconsole maintainers (@logswap)
 options:
   name:
     description: Name of the target directory in configfs.
@@ -82,8 +82,10 @@ options:
     default: fail
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Netconsole only logs through Ethernet devices with netpoll support; the kernel refuses to enable a target on
@@ -185,10 +187,10 @@ def load_netconsole(module: AnsibleModule) -> str | None:
         return None
     module.run_command([modprobe, "configfs"], check_rc=False)
     if os.path.isdir(CONFIGFS_MOUNT) and not is_mounted(CONFIGFS_MOUNT):
-        rc, _, err = module.run_command(["mount", "-t", "configfs", "none", CONFIGFS_MOUNT])
+        rc, _out, err = module.run_command(["mount", "-t", "configfs", "none", CONFIGFS_MOUNT])
         if rc != 0:
             return f"configfs could not be mounted on {CONFIGFS_MOUNT}: {err.strip()}"
-    rc, _, err = module.run_command([modprobe, "netconsole"])
+    rc, _out, err = module.run_command([modprobe, "netconsole"])
     if rc != 0:
         return f"modprobe netconsole failed: {err.strip()}"
     if not os.path.isdir(CONFIGFS_ROOT):

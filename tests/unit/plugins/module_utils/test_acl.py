@@ -47,7 +47,7 @@ def test_a_user_no_longer_listed_is_removed_everywhere():
 
 
 def test_inherited_r_x_on_files_is_accepted_as_read():
-    _, log = acls()
+    _directory, log = acls()
     assert plan(log, ["alice"]) == ([], [])
 
 
@@ -58,5 +58,5 @@ def test_new_reader_gets_access_and_default_entries():
 
 
 def test_describe_is_stable():
-    _, log = acls()
+    _directory, log = acls()
     assert describe(log) == "/var/log/remote/alice/console.log: user:alice:r-x\n"

@@ -73,7 +73,7 @@ def test_check_mode_plans_but_never_writes(kernel):
     reconcile(kernel)
     kernel.writes.clear()
     moved = Target(**{**FRIEND.__dict__, "remote_port": 7000})
-    changed, _, after = reconcile(kernel, moved, check_mode=True)
+    changed, _before, after = reconcile(kernel, moved, check_mode=True)
     assert changed and after["remote_port"] == "7000"
     assert kernel.writes == [] and kernel.read("cmdline0", "remote_port") == "6666"
 
@@ -81,7 +81,7 @@ def test_check_mode_plans_but_never_writes(kernel):
 def test_disable_only(kernel):
     reconcile(kernel)
     kernel.writes.clear()
-    changed, _, after = reconcile(kernel, enabled=False)
+    changed, _before, after = reconcile(kernel, enabled=False)
     assert changed and after["enabled"] == "0"
     assert kernel.writes == [("cmdline0", "enabled", "0")]
 
@@ -112,7 +112,7 @@ def test_userdata_is_added_changed_and_pruned_live_on_69(tmp_path):
     kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.9")
     reconcile(kernel, userdata={"host": "alice", "dc": "fra1"})
     kernel.writes.clear()
-    changed, _, after = reconcile(kernel, userdata={"host": "alice"})
+    changed, _before, after = reconcile(kernel, userdata={"host": "alice"})
     assert changed and "userdata.dc" not in after and after["userdata.host"] == "alice"
     assert ("cmdline0", "enabled", "0") not in kernel.writes
     assert not reconcile(kernel, userdata={"host": "alice"})[0]

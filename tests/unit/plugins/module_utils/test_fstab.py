@@ -49,7 +49,7 @@ def test_noacl_becomes_acl_and_nothing_else_moves():
 
 
 def test_second_pass_changes_nothing():
-    text, _, _ = fstab_add_acl(FSTAB, "/var/log/remote")
+    text, _found, _changed = fstab_add_acl(FSTAB, "/var/log/remote")
     again, found, changed = fstab_add_acl(text, "/var/log/remote")
     assert found and not changed and again == text
 
