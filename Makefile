@@ -48,7 +48,8 @@ integration: setup
 	@pytest -q tests/integration
 
 molecule: images
-	@for s in $(SCENARIOS); do \
+	@export LOGSWAP_IMAGE_BOOKWORM=$$(scripts/build-image.sh bookworm) LOGSWAP_IMAGE_TRIXIE=$$(scripts/build-image.sh trixie); \
+	for s in $(SCENARIOS); do \
 	    echo "==> molecule scenario $$s"; start=$$SECONDS; \
 	    molecule test -s $$s || exit 1; \
 	    echo "==> molecule scenario $$s passed in $$((SECONDS - start)) s"; \
@@ -58,7 +59,7 @@ kernel: setup
 	@echo "==> molecule scenario kernel (QEMU guests with a real kernel)"
 	@molecule test -s kernel
 
-test: lint unit integration molecule kernel build
+test: lint unit integration molecule build
 	@echo "==> all tests passed"
 
 build: setup
