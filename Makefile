@@ -26,8 +26,8 @@ images: setup
 
 ruff: setup
 	@echo "==> ruff"
-	@ruff check plugins tests scripts
-	@ruff format --check plugins tests scripts
+	@ruff check plugins tests scripts bench extensions
+	@ruff format --check plugins tests scripts bench extensions
 
 ansible-lint: setup
 	@echo "==> ansible-lint (production profile)"
@@ -66,8 +66,10 @@ build: setup
 	@echo "==> building and installing the collection tarball into a fresh path"
 	@rm -rf build/install && mkdir -p build/install
 	@ansible-galaxy collection build --force --output-path build/ . >/dev/null
-	@ansible-galaxy collection install --offline --no-deps -p build/install build/logswap-netconsole-*.tar.gz >/dev/null
-	@ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install ansible-doc -l logswap.netconsole
+	@export ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/build/install; \
+	ansible-galaxy collection install --offline --no-deps -p build/install build/logswap-netconsole-*.tar.gz >/dev/null && \
+	ansible-doc -l logswap.netconsole && \
+	ansible-doc -t role -l logswap.netconsole | grep -q receiver
 
 demo: images
 	@scripts/demo.sh

@@ -45,7 +45,8 @@ def test_grub_drop_in_carries_the_netconsole_parameter(host):
     match = re.search(r'netconsole=(\S+)"', dropin)
     assert match, dropin
     assert re.fullmatch(
-        rf"{re.escape(flag)}6665@{ADDRESS[me]}/eth0,6666@{ADDRESS[friend]}/([0-9a-f]{{2}}:){{5}}[0-9a-f]{{2}}", match.group(1)
+        rf"{re.escape(flag)}6665@{ADDRESS[me]}/eth0,6666@{ADDRESS[friend]}/([0-9a-f]{{2}}:){{5}}[0-9a-f]{{2}}",
+        match.group(1),
     ), match.group(1)
     assert "loglevel=7" in dropin
     assert ("panic=10" in dropin) == (me == "ben")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import subprocess
@@ -31,7 +32,7 @@ def send(source: str, receiver: str, payload: bytes, port: int = 6666) -> None:
         "s.sendto(base64.b64decode(sys.argv[1]),(sys.argv[2],int(sys.argv[3])))"
     )
     encoded = base64.b64encode(payload).decode()
-    sender(source).check_output(f"python3 -c \"{code}\" {encoded} {ADDRESSES[receiver]} {port}")
+    sender(source).check_output(f'python3 -c "{code}" {encoded} {ADDRESSES[receiver]} {port}')
 
 
 def wait_for_text(host, path: str, needle: str, timeout: float = 10) -> str:
@@ -203,17 +204,19 @@ def test_a_broken_rsyslog_option_is_refused_and_nothing_changes(host, name):
 def test_bad_values_fail_before_any_change_naming_the_variable(host, name):
     only_on_recv12(name)
     before = host.check_output(f"sha256sum {CONF}")
-    cases = {
-        '{"receiver_port": 70000}': "receiver_port: 70000 is not a UDP port",
-        '{"receiver_friends": [{"name": "../etc", "addresses": ["172.30.77.21"]}]}': "receiver_friends[0].name",
-        '{"receiver_friends": [{"name": "carol", "addresses": ["172.30.77.300"]}]}': "'172.30.77.300' is not",
-        '{"receiver_friends": [{"name": "a", "addresses": ["10.1.1.1"]}, {"name": "b", "addresses": ["10.1.1.1"]}]}':
-            "10.1.1.1 is also given for friend 'a'",
-        '{"receiver_friends": [{"name": "carol", "addresses": ["10.1.1.3"], "readers": ["carol"]}]}':
+    friend_a = {"name": "a", "addresses": ["10.1.1.1"]}
+    cases = [
+        ({"receiver_port": 70000}, "receiver_port: 70000 is not a UDP port"),
+        ({"receiver_friends": [{"name": "../etc", "addresses": ["172.30.77.21"]}]}, "receiver_friends[0].name"),
+        ({"receiver_friends": [{"name": "carol", "addresses": ["172.30.77.300"]}]}, "'172.30.77.300' is not"),
+        ({"receiver_friends": [friend_a, {"name": "b", "addresses": ["10.1.1.1"]}]}, "also given for friend 'a'"),
+        (
+            {"receiver_friends": [{"name": "carol", "addresses": ["10.1.1.3"], "readers": ["carol"]}]},
             "user 'carol' does not exist on this host",
-    }
-    for extra, needle in cases.items():
-        result = converge("-e", extra)
+        ),
+    ]
+    for extra, needle in cases:
+        result = converge("-e", json.dumps(extra))
         assert result.returncode != 0 and needle in result.stdout, (extra, result.stdout[-2000:])
         assert "changed=0" in result.stdout, result.stdout[-1000:]
     assert host.check_output(f"sha256sum {CONF}") == before

@@ -1,0 +1,323 @@
+"""Receiver benchmark: loss under bursts and sustained rates, and ingest capacity.
+
+Two network namespaces joined by a veth pair: bench-tx (10.99.0.2, the friend) runs the blaster,
+bench-rx (10.99.0.1) runs the receiver under test:
+  role     rsyslogd with the receiver role's own template output (one file per friend)
+  classic  rsyslogd with the classic blog configuration (legacy directives, default file format)
+  reader   a minimal C recvmmsg reader writing one line per datagram
+Everything runs as root, stops by itself, and sends only inside its own namespaces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "build" / "bench"
+TX, RX = "logswap-bench-tx", "logswap-bench-rx"
+TX_IP, RX_IP, PORT = "10.99.0.2", "10.99.0.1", 6666
+BURSTS = [1_000, 10_000, 100_000]
+RATES = [50_000, 100_000, 200_000, 0]  # 0: the sender's maximum
+DURATION = 5.0
+INGEST_COUNT = 300_000
+
+CLASSIC = """\
+$ModLoad imudp
+$RuleSet remote
+if $fromhost-ip=='{tx}' then {log}
+& stop
+$InputUDPServerBindRuleset remote
+$UDPServerRun {port}
+$RuleSet RSYSLOG_DefaultRuleset
+"""
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(args, check=check, capture_output=True, text=True)
+
+
+def netns_setup() -> None:
+    netns_teardown()
+    sh("ip", "netns", "add", TX)
+    sh("ip", "netns", "add", RX)
+    sh("ip", "link", "add", "lsbench0", "netns", TX, "type", "veth", "peer", "name", "lsbench1", "netns", RX)
+    for ns, dev, ip in ((TX, "lsbench0", TX_IP), (RX, "lsbench1", RX_IP)):
+        sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def netns_teardown() -> None:
+    for ns in (TX, RX):
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def compile_tools() -> None:
+    for tool in ("blaster", "reader"):
+        sh("gcc", "-O2", "-Wall", "-o", str(WORK / tool), str(ROOT / "bench" / f"{tool}.c"))
+
+
+def render_role_config(rcvbuf: int | None = None) -> Path:
+    """The receiver role's template, rendered by Ansible with the role's defaults and one friend."""
+    out = WORK / ("role.conf" if rcvbuf is None else f"role-{rcvbuf}.conf")
+    extra = {"bench_out": str(out), "receiver_log_root": str(WORK / "log"), "bench_friend": TX_IP}
+    if rcvbuf is not None:
+        extra["receiver_rcvbuf"] = rcvbuf
+    sh(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        str(ROOT / "bench" / "render.yml"),
+        "-e",
+        json.dumps(extra),
+    )
+    return out
+
+
+class Receiver:
+    def __init__(self, kind: str, cpu: int, rcvbuf: int | None = None) -> None:
+        self.kind, self.cpu, self.rcvbuf = kind, cpu, rcvbuf
+        self.log = WORK / "log" / "friend" / "console.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.unlink(missing_ok=True)
+        self.log.touch()
+        prefix = ["ip", "netns", "exec", RX, "taskset", "-c", str(self.cpu)]
+        if self.kind == "reader":
+            # the same buffer request as the role's, so the two differ only in what reads it
+            cmd = [str(WORK / "reader"), RX_IP, str(PORT), str(self.rcvbuf or role_rcvbuf()), str(self.log)]
+        else:
+            conf = self.rsyslog_config()
+            cmd = ["rsyslogd", "-n", "-iNONE", "-f", str(conf)]
+        self.proc = subprocess.Popen(prefix + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if f":{PORT:04X}" in sh("ip", "netns", "exec", RX, "cat", "/proc/net/udp").stdout:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.kind} did not start listening")
+
+    def rsyslog_config(self) -> Path:
+        main = WORK / f"{self.kind}-main.conf"
+        workdir = WORK / f"{self.kind}-work"
+        workdir.mkdir(exist_ok=True)
+        if self.kind == "role":
+            body = f'include(file="{render_role_config(self.rcvbuf)}")\n'
+        else:
+            body = CLASSIC.format(tx=TX_IP, log=self.log, port=PORT)
+            if self.rcvbuf:
+                # Ingest only: the classic rules and file format, with an input whose buffer holds the backlog.
+                body = body.replace(
+                    f"$UDPServerRun {PORT}",
+                    f'input(type="imudp" port="{PORT}" ruleset="remote" rcvbufSize="{self.rcvbuf}")',
+                ).replace("$InputUDPServerBindRuleset remote\n", "")
+        main.write_text(f'global(workDirectory="{workdir}")\n{body}')
+        return main
+
+    def cpu_seconds(self) -> float:
+        total = 0
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def signal(self, sig: int) -> None:
+        os.kill(self.proc.pid, sig)
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            os.kill(int(task.name), sig) if sig == signal.SIGSTOP else None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def role_rcvbuf() -> int:
+    defaults = yaml.safe_load((ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text())
+    return int(defaults["receiver_rcvbuf"])
+
+
+def rcvbuf_errors() -> int:
+    lines = sh("ip", "netns", "exec", RX, "cat", "/proc/net/snmp").stdout.splitlines()
+    udp = [line.split() for line in lines if line.startswith("Udp:")]
+    return int(udp[1][udp[0].index("RcvbufErrors")])
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def wait_drained(path: Path, expected: int, quiet: float = 2.0) -> tuple[int, float]:
+    """Lines on disk and when the last one appeared (stops at `expected` or after `quiet` s without growth)."""
+    last_count, last_change = -1, time.monotonic()
+    while True:
+        count = count_lines(path)
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        if count >= expected or time.monotonic() - last_change > quiet:
+            return count, last_change
+        time.sleep(0.02)
+
+
+def blast(count: int, rate: int, duration: float, cpu: int) -> tuple[int, float]:
+    out = sh(
+        "ip",
+        "netns",
+        "exec",
+        TX,
+        "taskset",
+        "-c",
+        str(cpu),
+        str(WORK / "blaster"),
+        TX_IP,
+        "6665",
+        RX_IP,
+        str(PORT),
+        str(count),
+        str(rate),
+        str(duration),
+    ).stdout.split()
+    return int(out[1]), time.monotonic()
+
+
+def expected_payload(i: int) -> str:
+    """Python twin of blaster.c's line(), without the trailing newline."""
+    ts, kind = 1000000 + i * 37, i % 50
+    if kind in (48, 49):
+        msg = i - (kind - 48)
+        if kind == 48:
+            return f"6,{msg},{ts},-,ncfrag=0/1200;long{msg:07d}:" + "0" * (1000 - 48)
+        return f"6,{msg},{ts},-,ncfrag=1000/1200;" + "0" * 190 + f"END{msg:07d}"
+    if kind % 3 == 0:
+        return f"[{ts // 1000000:5d}.{ts % 1000000:06d}] bench plain line {i:09d}: eth0: link up, 1000Mbps, full-duplex"
+    return f"6,{i},{ts},-;bench extended line {i:09d}: usb 1-1: new high-speed USB device"
+
+
+def verbatim_mismatches(path: Path, sent: int) -> int:
+    """Lines of the role's file whose kernel text differs from what was sent (after time and source)."""
+    got = [line.split(" ", 2)[2] for line in path.read_text(errors="replace").splitlines()]
+    return len(set(got) ^ {expected_payload(i) for i in range(sent)})
+
+
+def run_case(kind: str, count: int, rate: int, duration: float, rx_cpu: int, tx_cpu: int) -> dict:
+    receiver = Receiver(kind, rx_cpu)
+    receiver.start()
+    try:
+        errors, cpu = rcvbuf_errors(), receiver.cpu_seconds()
+        started = time.monotonic()
+        sent, sent_end = blast(count, rate, duration, tx_cpu)
+        written, last_line = wait_drained(receiver.log, sent)
+        wall = max(last_line, sent_end) - started
+        result = {
+            "sent": sent,
+            "written": written,
+            "lost": sent - written,
+            "rcvbuf_errors": rcvbuf_errors() - errors,
+            "cpu_pct": round(100 * (receiver.cpu_seconds() - cpu) / wall, 1),
+            "drain_ms": round(max(0.0, last_line - sent_end) * 1000, 1),
+        }
+        if kind == "role":
+            result["not_verbatim"] = verbatim_mismatches(receiver.log, sent) if written == sent else None
+        return result
+    finally:
+        receiver.stop()
+
+
+def ingest(kind: str) -> float:
+    """Lines per second drained to disk on one core from a full socket buffer (receiver paused while filled)."""
+    receiver = Receiver(kind, cpu=1, rcvbuf=512 * 1024 * 1024)
+    receiver.start()
+    try:
+        receiver.signal(signal.SIGSTOP)
+        errors = rcvbuf_errors()
+        sent, _ = blast(INGEST_COUNT, 0, 0, 0)
+        if rcvbuf_errors() != errors:
+            raise RuntimeError("the paused receiver's buffer overflowed; the ingest figure would be wrong")
+        start = time.monotonic()
+        receiver.proc.send_signal(signal.SIGCONT)
+        for task in Path(f"/proc/{receiver.proc.pid}/task").iterdir():
+            os.kill(int(task.name), signal.SIGCONT)
+        written, last_line = wait_drained(receiver.log, sent, quiet=5)
+        if written != sent:
+            raise RuntimeError(f"{kind}: {written} of {sent} lines after the drain")
+        return sent / (last_line - start)
+    finally:
+        receiver.stop()
+
+
+def median_of(runs: list[dict]) -> dict:
+    keys = [k for k in runs[0] if runs[0][k] is not None]
+    out = {k: statistics.median(r[k] for r in runs) for k in keys}
+    out["lost_max"] = max(r["lost"] for r in runs)
+    if "not_verbatim" in runs[0]:
+        out["not_verbatim_max"] = max((r["not_verbatim"] or 0) for r in runs)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one repetition, bursts only (a smoke run)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("make bench needs root (network namespaces, rsyslogd)", file=sys.stderr)
+        return 1
+    WORK.mkdir(parents=True, exist_ok=True)
+    compile_tools()
+    netns_setup()
+    reps = 1 if args.quick else args.repetitions
+    cases = [(f"burst {n:,}", n, 0, 0.0) for n in BURSTS]
+    if not args.quick:
+        cases += [
+            (f"{r // 1000}k/s for {DURATION:g} s" if r else f"max for {DURATION:g} s", 0, r, DURATION) for r in RATES
+        ]
+    results: dict = {"cases": {}, "ingest": {}}
+    try:
+        for label, count, rate, duration in cases:
+            for kind in ("role", "classic", "reader"):
+                runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _ in range(reps)]
+                results["cases"].setdefault(label, {})[kind] = median_of(runs)
+                print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
+        label = "burst 100,000, receiver on the receive path's CPU"
+        runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _ in range(reps)]
+        results["cases"][label] = {"role": median_of(runs)}
+        print(f"{label}: {results['cases'][label]['role']}", flush=True)
+        for kind in ("role", "classic", "reader"):
+            rates = [ingest(kind) for _ in range(reps)]
+            results["ingest"][kind] = round(statistics.median(rates))
+            print(
+                f"ingest {kind:>8}: {results['ingest'][kind]:,} lines/s (runs: {[round(r) for r in rates]})", flush=True
+            )
+    finally:
+        netns_teardown()
+    ing = results["ingest"]
+    print(
+        f"\nrole ingest vs classic: {ing['role'] / ing['classic']:.2f}x, vs reader: {ing['role'] / ing['reader']:.2f}x"
+    )
+    (WORK / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"results: {WORK / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

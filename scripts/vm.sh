@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# QEMU guests for the kernel scenario: Debian's kernel, booted through GRUB from their own disks.
+#   vm.sh start NAME N    start guest N (1 or 2) if it is not running, wait for ssh on 127.0.0.1:222N
+#   vm.sh stop NAME       stop it and remove its disks
+#   vm.sh ssh NAME CMD... run a command in it
+# eth0: QEMU user networking, only for ssh from this host. eth1: 52:54:00:77:00:0N, address 192.168.77.N,
+# on one L2 segment shared by the guests through UDP sockets on 127.0.0.1 (stateless, survives reboots).
+# Guest 1 gets a second disk (/dev/vdb) for a log root mounted noacl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run=.cache/vm/run
+key=.cache/vm/id_ed25519
+mkdir -p "$run"
+
+ssh_opts() {
+    echo -i "$key" -p "$1" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+        -o ConnectTimeout=3 -o BatchMode=yes
+}
+
+start() {
+    local name=$1 n=$2 peer=$((3 - $2)) base
+    local pidfile=$run/$name.pid port=$((2220 + n))
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        echo "$name is running (ssh port $port)" >&2
+        return
+    fi
+    base=$(scripts/build-vm-image.sh)
+    qemu-img create -q -f qcow2 -b "$(readlink -f "$base")" -F raw "$run/$name.qcow2"
+    local extra=()
+    if [ "$n" = 1 ]; then
+        truncate -s 256M "$run/$name-data.raw"
+        extra=(-drive "file=$run/$name-data.raw,if=virtio,format=raw")
+    fi
+    echo "==> booting $name (TCG, GRUB, ssh on 127.0.0.1:$port)" >&2
+    qemu-system-x86_64 -accel tcg -smp 1 -m 1024 -name "$name" \
+        -drive "file=$run/$name.qcow2,if=virtio,format=qcow2" "${extra[@]}" \
+        -netdev "user,id=mgmt,hostfwd=tcp:127.0.0.1:$port-:22" -device "virtio-net-pci,netdev=mgmt,mac=52:54:00:00:00:0$n" \
+        -netdev "socket,id=l2,udp=127.0.0.1:$((10770 + peer)),localaddr=127.0.0.1:$((10770 + n))" \
+        -device "virtio-net-pci,netdev=l2,mac=52:54:00:77:00:0$n" \
+        -serial "file:$run/$name.console" -display none -daemonize -pidfile "$pidfile"
+    wait_ssh "$name" "$port"
+}
+
+wait_ssh() {
+    local name=$1 port=$2 start=$SECONDS
+    # shellcheck disable=SC2046
+    until ssh $(ssh_opts "$port") root@127.0.0.1 true 2>/dev/null; do
+        if [ $((SECONDS - start)) -gt 300 ]; then
+            echo "$name did not answer ssh within 300 s; console: $run/$name.console" >&2
+            tail -30 "$run/$name.console" >&2
+            exit 1
+        fi
+        sleep 2
+    done
+    echo "==> $name answers ssh after $((SECONDS - start)) s" >&2
+}
+
+stop() {
+    local name=$1 pidfile=$run/$1.pid
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$pidfile" "$run/$name.qcow2" "$run/$name-data.raw"
+}
+
+case ${1:-} in
+    start) start "$2" "$3" ;;
+    stop) stop "$2" ;;
+    wait) wait_ssh "$2" "$((2220 + $3))" ;;
+    ssh) name=$2; shift 2
+         n=$(grep -o '[0-9]$' <<<"$name")
+         # shellcheck disable=SC2046
+         exec ssh $(ssh_opts $((2220 + n))) root@127.0.0.1 "$@" ;;
+    *) echo "usage: $0 start NAME N | stop NAME | wait NAME N | ssh NAME CMD..." >&2; exit 2 ;;
+esac
