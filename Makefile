@@ -56,10 +56,15 @@ molecule: images
 	done
 
 kernel: setup
-	@echo "==> molecule scenario kernel (QEMU guests with a real kernel)"
-	@molecule test -s kernel
+	@echo "==> molecule scenario kernel (QEMU guests with Debian's kernel, booted through GRUB)"
+	@start=$$SECONDS; molecule test -s kernel && echo "==> molecule scenario kernel passed in $$((SECONDS - start)) s"
 
-test: lint unit integration molecule build
+# The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
+test-kernel-6.12: setup
+	@echo "==> molecule scenario kernel with the bookworm-backports kernel"
+	@VM_BACKPORTS_KERNEL=1 molecule test -s kernel
+
+test: lint unit integration molecule kernel build
 	@echo "==> all tests passed"
 
 build: setup

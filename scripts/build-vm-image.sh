@@ -83,7 +83,9 @@ raw=$work/disk.raw
 truncate -s 3G "$raw"
 printf 'label: dos\n,,L,*\n' | sfdisk -q "$raw"
 loop=$(losetup -f --show -P "$raw")
-# Without udev (containers, minimal hosts) the partition's device node may be missing: make it from sysfs.
+# With loop.max_part=0 the kernel does not scan partitions: add them (partx), and where udev is missing
+# make the device node from sysfs.
+partx -a "$loop" 2>/dev/null || true
 for part in /sys/block/"${loop#/dev/}"/"${loop#/dev/}"p*; do
     [ -e "/dev/${part##*/}" ] || mknod "/dev/${part##*/}" b "$(cut -d: -f1 "$part/dev")" "$(cut -d: -f2 "$part/dev")"
 done
