@@ -5,7 +5,8 @@
 #   vm.sh ssh NAME CMD... run a command in it
 # eth0: QEMU user networking, only for ssh from this host. eth1: 52:54:00:77:00:0N, address 192.168.77.N,
 # on one L2 segment shared by the guests through UDP sockets on 127.0.0.1 (stateless, survives reboots).
-# Guest 1 gets a second disk (/dev/vdb) for a log root mounted noacl.
+# Guest 1 gets a second disk (/dev/vdb) for a log root mounted noacl, and a spare one (/dev/vdc) whose driver
+# the tests unbind and bind to make the kernel print a line with a dictionary (SUBSYSTEM=, DEVICE=).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run=.cache/vm/run
@@ -29,7 +30,8 @@ start() {
     local extra=()
     if [ "$n" = 1 ]; then
         truncate -s 256M "$run/$name-data.raw"
-        extra=(-drive "file=$run/$name-data.raw,if=virtio,format=raw")
+        truncate -s 1M "$run/$name-spare.raw"
+        extra=(-drive "file=$run/$name-data.raw,if=virtio,format=raw" -drive "file=$run/$name-spare.raw,if=virtio,format=raw")
     fi
     echo "==> booting $name (TCG, GRUB, ssh on 127.0.0.1:$port)" >&2
     qemu-system-x86_64 -accel tcg -smp 1 -m 1024 -name "$name" \
@@ -61,7 +63,7 @@ stop() {
         kill "$(cat "$pidfile")" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
     fi
-    rm -f "$pidfile" "$run/$name.qcow2" "$run/$name-data.raw"
+    rm -f "$pidfile" "$run/$name.qcow2" "$run/$name-data.raw" "$run/$name-spare.raw"
 }
 
 case ${1:-} in

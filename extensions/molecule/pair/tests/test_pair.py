@@ -60,6 +60,8 @@ def test_the_mac_in_the_parameter_is_the_friends(host):
     assert f"@{ADDRESS[friend]}/{friend_mac}" in dropin
 
 
-def test_printk_is_persisted(host):
+def test_printk_and_panic_are_persisted(host):
     sysctl = host.file("/etc/sysctl.d/60-logswap-netconsole.conf").content_string
     assert re.search(r"^kernel\.printk\s*=\s*7 4 1 7$", sysctl, re.M), sysctl
+    panic_wanted = name_of(host) == "ben"  # sender_panic_timeout: 10 on ben only
+    assert bool(re.search(r"^kernel\.panic\s*=\s*10$", sysctl, re.M)) == panic_wanted, sysctl
