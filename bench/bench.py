@@ -67,8 +67,13 @@ def compile_tools() -> None:
         sh("gcc", "-O2", "-Wall", "-o", str(WORK / tool), str(ROOT / "bench" / f"{tool}.c"))
 
 
+RENDERED: dict[int | None, Path] = {}
+
+
 def render_role_config(rcvbuf: int | None = None) -> Path:
-    """The receiver role's template, rendered by Ansible with the role's defaults and one friend."""
+    """The receiver role's template, rendered by Ansible with the role's defaults and one friend (once per size)."""
+    if rcvbuf in RENDERED:
+        return RENDERED[rcvbuf]
     out = WORK / ("role.conf" if rcvbuf is None else f"role-{rcvbuf}.conf")
     extra = {"bench_out": str(out), "receiver_log_root": str(WORK / "log"), "bench_friend": TX_IP}
     if rcvbuf is not None:
@@ -83,6 +88,7 @@ def render_role_config(rcvbuf: int | None = None) -> Path:
         "-e",
         json.dumps(extra),
     )
+    RENDERED[rcvbuf] = out
     return out
 
 

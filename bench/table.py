@@ -1,0 +1,32 @@
+"""Print build/bench/results.json as the Markdown table in docs/receiver-performance.md."""
+
+import json
+import sys
+from pathlib import Path
+
+results = json.loads((Path(__file__).resolve().parents[1] / "build" / "bench" / "results.json").read_text())
+COLUMNS = [
+    "case",
+    "receiver",
+    "sent",
+    "written",
+    "lost (worst of runs)",
+    "RcvbufErrors",
+    "receiver CPU %",
+    "last line on disk after last sent (ms)",
+]
+print("| " + " | ".join(COLUMNS) + " |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+for case, kinds in results["cases"].items():
+    for kind, r in kinds.items():
+        print(
+            f"| {case} | {kind} | {r['sent']:,.0f} | {r['written']:,.0f} | {r['lost']:,.0f} ({r['lost_max']:,.0f}) "
+            f"| {r['rcvbuf_errors']:,.0f} | {r['cpu_pct']:.0f} | {r['drain_ms']:.1f} |"
+        )
+ing = results["ingest"]
+print()
+print("| ingest capacity, one core (lines/s, median of runs) | |")
+print("|---|---:|")
+for kind, rate in ing.items():
+    print(f"| {kind} | {rate:,} |")
+sys.exit(0)
