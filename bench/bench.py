@@ -261,7 +261,7 @@ def ingest(kind: str) -> float:
     try:
         receiver.signal(signal.SIGSTOP)
         errors = rcvbuf_errors()
-        sent, _ = blast(INGEST_COUNT, 0, 0, 0)
+        sent, _sent_at = blast(INGEST_COUNT, 0, 0, 0)
         if rcvbuf_errors() != errors:
             raise RuntimeError("the paused receiver's buffer overflowed; the ingest figure would be wrong")
         start = time.monotonic()
@@ -311,15 +311,15 @@ def main() -> int:
     try:
         for label, count, rate, duration in cases:
             for kind in kinds:
-                runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _ in range(reps)]
+                runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _rep in range(reps)]
                 results["cases"].setdefault(label, {})[kind] = median_of(runs)
                 print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
         label = "burst 100,000, receiver on the receive path's CPU"
-        runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _ in range(reps)]
+        runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
         results["cases"][label] = {"role": median_of(runs)}
         print(f"{label}: {results['cases'][label]['role']}", flush=True)
         for kind in kinds:
-            rates = [ingest(kind) for _ in range(reps)]
+            rates = [ingest(kind) for _rep in range(reps)]
             results["ingest"][kind] = round(statistics.median(rates))
             print(
                 f"ingest {kind:>8}: {results['ingest'][kind]:,} lines/s (runs: {[round(r) for r in rates]})", flush=True

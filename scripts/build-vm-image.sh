@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${VM_SUITE:-bookworm}
-kernel_pkg=${VM_KERNEL:-linux-image-amd64}
+# VM_BACKPORTS_KERNEL=1 adds bookworm-backports' kernel (6.12); GRUB boots the newest kernel.
+backports=${VM_BACKPORTS_KERNEL:-0}
 packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client
 mirror=${DEBIAN_MIRROR:-$(scripts/debian-mirror.sh)}
-hash=$( { cat "$0"; echo "$suite $kernel_pkg $packages"; } | sha256sum | cut -c1-12)
+hash=$( { cat "$0"; echo "$suite $backports $packages"; } | sha256sum | cut -c1-12)
+# The debootstrap result depends only on these, so edits to the rest of this recipe reuse it.
+rootfs_hash=$(echo "$suite $backports $packages" | sha256sum | cut -c1-12)
 cache=.cache/vm
 image=$cache/debian-$suite-$hash.raw
 key=$cache/id_ed25519
@@ -29,20 +32,21 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-rootfs=$cache/rootfs-$suite-$hash.tar
+rootfs=$cache/rootfs-$suite-$rootfs_hash.tar
 mkdir -p "$work/root"
 if [ -f "$rootfs" ]; then
     tar -C "$work/root" -xf "$rootfs"
 else
-    echo "building VM image: debootstrap $suite with $kernel_pkg and GRUB (about 3 minutes)..." >&2
+    echo "building VM image: debootstrap $suite with its kernel and GRUB (about 3 minutes)..." >&2
     debootstrap --variant=minbase --include="$packages" "$suite" "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1 \
         || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
     tar -C "$work/root" -cf "$rootfs.tmp" . && mv "$rootfs.tmp" "$rootfs"
 fi
-if [ "$kernel_pkg" != linux-image-amd64 ]; then
+if [ "$backports" = 1 ] && [ ! -f "$work/root/etc/apt/sources.list.d/backports.list" ]; then
+    echo "adding the $suite-backports kernel..." >&2
     echo "deb $mirror $suite-backports main" > "$work/root/etc/apt/sources.list.d/backports.list"
     chroot "$work/root" apt-get update -q >/dev/null
-    chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t "$suite-backports" "$kernel_pkg" >/dev/null
+    chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t "$suite-backports" linux-image-amd64 >/dev/null
 fi
 
 root=$work/root

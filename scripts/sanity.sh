@@ -5,6 +5,7 @@
 # with Python's own ensurepip and PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
 tree=build/sanity/ansible_collections/logswap/netconsole
 pip_version=$(python - <<'PY'
 import re, ansible_test, pathlib

@@ -60,12 +60,12 @@ options:
         description: Send in netconsole's extended format.
         type: bool
         default: false
+extends_documentation_fragment:
+  - logswap.netconsole.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

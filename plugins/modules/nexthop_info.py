@@ -41,12 +41,12 @@ options:
     description: Seconds to wait for the next hop's MAC to resolve.
     type: float
     default: 10
+extends_documentation_fragment:
+  - logswap.netconsole.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Run as root, so the resolving datagram can be bound to O(interface).

@@ -80,12 +80,12 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+extends_documentation_fragment:
+  - logswap.netconsole.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - Netconsole only logs through Ethernet devices with netpoll support; the kernel refuses to enable a target on
