@@ -100,7 +100,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-CONFIGFS_ROOT = "/sys/kernel/config/netconsole"
+from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import CONFIGFS_ROOT
+
 MAX_TEXT = 900
 
 
