@@ -16,6 +16,9 @@ cache=.cache/vm
 image=$cache/debian-$suite-$hash.raw
 key=$cache/id_ed25519
 mkdir -p "$cache"
+# One build at a time: both guests of a scenario ask for the image at once.
+exec 9>"$cache/.build.lock"
+flock 9
 [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C logswap-kernel-test -f "$key"
 if [ -f "$image" ]; then
     echo "VM image $image is up to date" >&2
