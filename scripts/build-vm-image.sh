@@ -31,7 +31,7 @@ work=$(mktemp -d /var/tmp/logswap-vm.XXXXXX)
 loop=""
 cleanup() {
     for m in dev/pts dev proc sys ""; do umount "$work/mnt/$m" 2>/dev/null || true; done
-    [ -n "$loop" ] && losetup -d "$loop" 2>/dev/null || true
+    if [ -n "$loop" ]; then losetup -d "$loop" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -108,6 +108,7 @@ sed -i "/^[[:space:]]*linux/ s|root=[^ ]*|root=LABEL=logswap-root|" "$work/mnt/b
 for m in dev/pts dev proc sys ""; do umount "$work/mnt/$m"; done
 losetup -d "$loop"; loop=""
 mv "$raw" "$image"
-ls "$cache"/debian-"$suite"-*.raw "$cache"/rootfs-"$suite"-*.tar | grep -v -e "$image" -e "$rootfs" | xargs -r rm -f
+find "$cache" -maxdepth 1 \( -name "debian-$suite-*.raw" -o -name "rootfs-$suite-*.tar" \) \
+    ! -path "$image" ! -path "$rootfs" -delete
 echo "built $image in $((SECONDS - start)) s" >&2
 echo "$image"
