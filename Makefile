@@ -40,29 +40,25 @@ sanity: setup
 lint: ruff ansible-lint sanity
 
 unit: setup
-	@echo "==> unit tests"
-	@pytest -q tests/unit
+	@scripts/stage.sh unit pytest -q tests/unit
 
 integration: setup
-	@echo "==> integration tests (network namespaces, loop mounts, real rsyslog)"
-	@pytest -q tests/integration
+	@echo "==> integration tests: network namespaces, loop mounts, real rsyslog"
+	@scripts/stage.sh integration pytest -q tests/integration
 
 molecule: images
 	@export LOGSWAP_IMAGE_BOOKWORM=$$(scripts/build-image.sh bookworm) LOGSWAP_IMAGE_TRIXIE=$$(scripts/build-image.sh trixie); \
 	for s in $(SCENARIOS); do \
-	    echo "==> molecule scenario $$s"; start=$$SECONDS; \
-	    molecule test -s $$s || exit 1; \
-	    echo "==> molecule scenario $$s passed in $$((SECONDS - start)) s"; \
+	    scripts/stage.sh molecule-$$s molecule test -s $$s || exit 1; \
 	done
 
 kernel: setup
-	@echo "==> molecule scenario kernel (QEMU guests with Debian's kernel, booted through GRUB)"
-	@start=$$SECONDS; molecule test -s kernel && echo "==> molecule scenario kernel passed in $$((SECONDS - start)) s"
+	@echo "==> molecule scenario kernel: QEMU guests with Debian's kernel, booted through GRUB"
+	@scripts/stage.sh molecule-kernel molecule test -s kernel
 
 # The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup
-	@echo "==> molecule scenario kernel with the bookworm-backports kernel"
-	@VM_BACKPORTS_KERNEL=1 molecule test -s kernel
+	@VM_BACKPORTS_KERNEL=1 scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
 test: lint unit integration molecule kernel build
 	@echo "==> all tests passed"
