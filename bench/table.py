@@ -29,4 +29,8 @@ print("| ingest capacity, one core (lines/s, median of runs) | |")
 print("|---|---:|")
 for kind, rate in ing.items():
     print(f"| {kind} | {rate:,} |")
+ref = results.get("reference_on_this_machine")
+if ref:
+    print(f"| the issue's 0.8M/s target, scaled by this machine's C reader | {ref['target']:,} |")
+    print(f"| netconsd's 0.58M/s, scaled the same way | {ref['netconsd']:,} |")
 sys.exit(0)

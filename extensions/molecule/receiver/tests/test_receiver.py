@@ -223,6 +223,20 @@ def test_bad_values_fail_before_any_change_naming_the_variable(host, name):
     assert not host.file(f"{LOG_ROOT}/carol").exists
 
 
+def test_a_config_that_stops_escaping_control_characters_is_refused(host, name):
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    unescaping = "/etc/rsyslog.d/10-unescaped.conf"
+    host.run(f"echo 'global(parser.escapeControlCharactersOnReceive=\"off\")' > {unescaping}")
+    try:
+        result = converge()
+    finally:
+        host.run(f"rm -f {unescaping}")
+    assert result.returncode != 0
+    assert f"{unescaping} turns off escapeControlCharactersOnReceive" in result.stdout, result.stdout[-2000:]
+    assert host.check_output(f"sha256sum {CONF}") == before
+
+
 def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
     only_on_recv12(name)
     before = host.check_output(f"sha256sum {CONF}")
