@@ -43,7 +43,7 @@ unit: setup
 	@scripts/stage.sh unit pytest -q tests/unit
 
 integration: setup
-	@echo "==> integration tests: network namespaces, loop mounts, real rsyslog"
+	@echo "==> integration tests: nexthop_info in network namespaces, the acl mount step on loop mounts"
 	@scripts/stage.sh integration pytest -q tests/integration
 
 molecule: images

@@ -15,7 +15,11 @@ if [[ $rc -eq 0 ]]; then
     echo "==> $name passed in $((SECONDS - start)) s"
     exit 0
 fi
-echo
-echo "==> $name FAILED (exit $rc) after $((SECONDS - start)) s. What failed, from $log:"
-grep -n -B3 -A30 -E '^(fatal|failed): \[|FAILED! =>|^E   |^FAILED |^ERROR ' "$log" | tail -n 200
+# Every summary line starts with ERROR so that a log viewer that shows only the lines around ERROR shows it; it
+# goes to the stage's log too. The JSON of a failed task is unfolded (\n -> new line) so its message reads as printed.
+summary=$({
+    echo "==> $name FAILED (exit $rc) after $((SECONDS - start)) s. What failed, from $log:"
+    grep -h -B3 -A60 -E '^(fatal|failed): \[|FAILED! =>|^E   |^FAILED |^ERROR ' "$log" | tail -n 200 | sed 's/\\n/\n/g'
+} | tail -n 300 | sed 's/^/ERROR | /')
+echo "$summary" | tee -a "$log"
 exit "$rc"
