@@ -9,7 +9,7 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair
 
-.PHONY: help setup images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench build kernel test-kernel-6.12 changelog clean
+.PHONY: help setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench build kernel test-kernel-6.12 changelog clean
 
 help:
 	@echo "make demo     set everything up, run the friend pair on two local containers, show the result"
@@ -21,8 +21,11 @@ setup:
 	@scripts/setup.sh
 
 images: setup
-	@scripts/build-image.sh bookworm >/dev/null
-	@scripts/build-image.sh trixie >/dev/null
+	@scripts/build-images.sh
+
+# make test builds the kernel scenario's disk image together with the container images.
+test-images: setup
+	@scripts/build-images.sh --vm
 
 ruff: setup
 	@echo "==> ruff"
@@ -60,7 +63,7 @@ kernel: setup
 test-kernel-6.12: setup
 	@VM_BACKPORTS_KERNEL=1 scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
-test: lint unit integration molecule kernel build
+test: test-images lint unit integration molecule kernel build
 	@echo "==> all tests passed"
 
 build: setup
