@@ -158,6 +158,8 @@ class TargetReconciler:
         self.store = store
         self.name = name
         self.check_mode = check_mode
+        # Set by present(): mkdir attached a target the kernel command line had started (Linux 6.7+).
+        self.adopted = False
 
     def snapshot(self) -> dict[str, str] | None:
         """Every readable attribute (and userdata as ``userdata.<key>``), or None if absent."""
@@ -202,6 +204,11 @@ class TargetReconciler:
                 return True, None, after
             self.store.create(self.name)
             current = self.snapshot() or {}
+            # A new target starts disabled; an enabled one is the command line's, which the kernel attached.
+            # It is already running: only a differing attribute is a change, and the diff starts from it.
+            self.adopted = current.get("enabled") == "1"
+            if self.adopted:
+                before = current
         else:
             current = before
         self.check_supported(wanted, userdata)

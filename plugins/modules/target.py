@@ -16,7 +16,8 @@ description:
     attribute and enable it again, because the kernel refuses writes to an enabled target.
   - Name live targets C(cmdline0), C(cmdline1), ... in the order of the kernel command line. From Linux 6.7 the
     kernel attaches such a directory to the target it created from the command line, so after a reboot the same
-    target is managed instead of a duplicate. On older kernels a command line target is invisible in configfs;
+    target is managed instead of a duplicate; attaching a target that already runs as wanted is not a change.
+    On older kernels a command line target is invisible in configfs;
     when the command line already carries exactly the wanted target, the module creates nothing
     (a second target would send every line twice) and says so.
 author:
@@ -137,7 +138,9 @@ target:
            "local_mac": "52:54:00:12:34:56", "local_port": "6665", "remote_ip": "203.0.113.2",
            "remote_mac": "00:1d:d4:e2:43:01", "remote_port": "6666"}
 from_cmdline:
-  description: True when the kernel command line already runs this exact target and nothing was created.
+  description:
+    - True when the target is the one the kernel command line started, either attached (Linux 6.7+) or, on older
+      kernels, left alone because the command line already runs exactly the wanted target.
   returned: always
   type: bool
   sample: false
@@ -199,10 +202,8 @@ def load_netconsole(module: AnsibleModule) -> str | None:
 
 
 def running_from_cmdline(name: str, wanted: Target) -> bool:
-    """On kernels before 6.7 a command line target is invisible; is it already the wanted one?"""
+    """Did the kernel command line start exactly the wanted target under this name (cmdlineN)?"""
     if not name.startswith("cmdline") or not name[len("cmdline") :].isdigit():
-        return False
-    if kernel_takes_over_cmdline_targets(os.uname().release):
         return False
     with open("/proc/cmdline", encoding="utf-8") as handle:
         value = parameter_from_cmdline(handle.read())
@@ -279,16 +280,32 @@ def main() -> None:
             changed, before = reconciler.absent()
             result.update(changed=changed, diff={"before": format_state(before), "after": ""})
             module.exit_json(**result)
+        release = os.uname().release
+        takes_over = kernel_takes_over_cmdline_targets(release)
+        # A command line target is invisible in configfs until mkdir attaches it (6.7+) or for good (before 6.7).
         if not reconciler.store.exists(name) and running_from_cmdline(name, wanted):
-            result.update(
-                from_cmdline=True,
-                msg=f"the kernel command line already runs this target; this kernel "
-                f"({os.uname().release}) cannot show it in configfs, so {name} is not created twice",
-            )
-            module.exit_json(**result)
+            if not takes_over:
+                result.update(
+                    from_cmdline=True,
+                    msg=f"the kernel command line already runs this target; this kernel ({release}) "
+                    f"cannot show it in configfs, so {name} is not created twice",
+                )
+                module.exit_json(**result)
+            if module.check_mode:
+                result.update(
+                    from_cmdline=True,
+                    msg=f"the kernel command line already runs this target; {name} would be attached to it as is",
+                )
+                module.exit_json(**result)
         changed, before, after = reconciler.present(
             desired_attributes(wanted), enabled=params["enabled"], userdata=userdata
         )
+        if reconciler.adopted:
+            result.update(
+                from_cmdline=True,
+                msg=f"attached {name} to the target the kernel command line started"
+                + ("; changed what differed" if changed else "; it already ran as wanted"),
+            )
     except NetconsoleError as exc:
         module.fail_json(msg=str(exc), **result)
     result.update(

@@ -155,10 +155,35 @@ def test_cmdline_target_is_taken_over_on_67_and_not_rewritten(tmp_path):
         "remote_mac": "52:54:00:00:00:02",
         "local_mac": "52:54:00:00:00:01",
     }
-    changed, before, after = reconcile(kernel)
-    assert changed and before is None  # the directory is new, the target is not
+    reconciler = TargetReconciler(kernel, "cmdline0")
+    changed, before, after = reconciler.present(desired_attributes(FRIEND))
+    # The directory is new, the target is not: attaching what already runs as wanted is no change.
+    assert not changed and reconciler.adopted
     assert kernel.writes == []
-    assert after["enabled"] == "1"
+    assert before == after and after["enabled"] == "1"
+
+
+def test_taken_over_cmdline_target_that_differs_is_rewritten(tmp_path):
+    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
+    kernel.boot_targets["cmdline0"] = {
+        "enabled": "1",
+        "dev_name": "eth0",
+        "local_ip": "192.0.2.1",
+        "remote_ip": "192.0.2.9",
+        "remote_mac": "52:54:00:00:00:09",
+    }
+    reconciler = TargetReconciler(kernel, "cmdline0")
+    changed, before, after = reconciler.present(desired_attributes(FRIEND))
+    assert changed and reconciler.adopted
+    assert before["remote_ip"] == "192.0.2.9" and after["remote_ip"] == "192.0.2.2"
+    assert kernel.writes[0] == ("cmdline0", "enabled", "0") and kernel.writes[-1] == ("cmdline0", "enabled", "1")
+
+
+def test_new_target_on_a_takeover_kernel_is_not_adopted(tmp_path):
+    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
+    reconciler = TargetReconciler(kernel, "cmdline0")
+    changed, before, _after = reconciler.present(desired_attributes(FRIEND))
+    assert changed and before is None and not reconciler.adopted
 
 
 def test_absent_disables_and_removes(kernel):
