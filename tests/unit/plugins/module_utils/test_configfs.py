@@ -144,19 +144,29 @@ def test_missing_device_explains_the_kernels_refusal(kernel):
         reconcile(kernel, Target(**{**FRIEND.__dict__, "dev_name": "eth9"}))
 
 
-def test_cmdline_target_is_taken_over_on_67_and_not_rewritten(tmp_path):
+# What the kernel started from `netconsole=+6665@192.0.2.1/eth0,6666@192.0.2.2/52:54:00:00:00:02` (FRIEND).
+BOOTED_FRIEND = {
+    "enabled": "1",
+    "extended": "1",
+    "dev_name": "eth0",
+    "local_ip": "192.0.2.1",
+    "remote_ip": "192.0.2.2",
+    "remote_mac": "52:54:00:00:00:02",
+    "local_mac": "52:54:00:00:00:01",
+}
+
+
+def attach_on_612(tmp_path, booted=None):
+    """present(FRIEND) for cmdline0 on a 6.12 kernel booted with ``booted`` (None: no command line target)."""
     kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
-    kernel.boot_targets["cmdline0"] = {
-        "enabled": "1",
-        "extended": "1",
-        "dev_name": "eth0",
-        "local_ip": "192.0.2.1",
-        "remote_ip": "192.0.2.2",
-        "remote_mac": "52:54:00:00:00:02",
-        "local_mac": "52:54:00:00:00:01",
-    }
+    if booted:
+        kernel.boot_targets["cmdline0"] = booted
     reconciler = TargetReconciler(kernel, "cmdline0")
-    changed, before, after = reconciler.present(desired_attributes(FRIEND))
+    return kernel, reconciler, *reconciler.present(desired_attributes(FRIEND))
+
+
+def test_cmdline_target_is_taken_over_on_67_and_not_rewritten(tmp_path):
+    kernel, reconciler, changed, before, after = attach_on_612(tmp_path, BOOTED_FRIEND)
     # The directory is new, the target is not: attaching what already runs as wanted is no change.
     assert not changed and reconciler.adopted
     assert kernel.writes == []
@@ -164,25 +174,15 @@ def test_cmdline_target_is_taken_over_on_67_and_not_rewritten(tmp_path):
 
 
 def test_taken_over_cmdline_target_that_differs_is_rewritten(tmp_path):
-    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
-    kernel.boot_targets["cmdline0"] = {
-        "enabled": "1",
-        "dev_name": "eth0",
-        "local_ip": "192.0.2.1",
-        "remote_ip": "192.0.2.9",
-        "remote_mac": "52:54:00:00:00:09",
-    }
-    reconciler = TargetReconciler(kernel, "cmdline0")
-    changed, before, after = reconciler.present(desired_attributes(FRIEND))
+    booted = {**BOOTED_FRIEND, "remote_ip": "192.0.2.9", "remote_mac": "52:54:00:00:00:09"}
+    kernel, reconciler, changed, before, after = attach_on_612(tmp_path, booted)
     assert changed and reconciler.adopted
     assert before["remote_ip"] == "192.0.2.9" and after["remote_ip"] == "192.0.2.2"
     assert kernel.writes[0] == ("cmdline0", "enabled", "0") and kernel.writes[-1] == ("cmdline0", "enabled", "1")
 
 
 def test_new_target_on_a_takeover_kernel_is_not_adopted(tmp_path):
-    kernel = FakeKernelConfigfs(str(tmp_path / "nc"), release="6.12")
-    reconciler = TargetReconciler(kernel, "cmdline0")
-    changed, before, _after = reconciler.present(desired_attributes(FRIEND))
+    _kernel, reconciler, changed, before, _after = attach_on_612(tmp_path)
     assert changed and before is None and not reconciler.adopted
 
 
