@@ -11,26 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from logswap_testlib import need_root, run_module, sh
+from logswap_testlib import loop_filesystem, need_root, run_module
 
 
 @pytest.fixture
 def noacl_fs(tmp_path):
-    need_root()
-    image, mnt = tmp_path / "logs.img", tmp_path / "mnt"
-    mnt.mkdir()
-    sh("truncate", "-s", "128M", str(image))
-    sh("mkfs.btrfs", "-q", "-f", str(image))
-    try:
-        sh("mount", "-o", "loop,noacl", str(image), str(mnt))
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"loop mounts unavailable here: {exc.stderr.strip()}")
-    fstab = tmp_path / "fstab"
-    fstab.write_text(f"# test fstab\n{image}  {mnt}  btrfs  loop,noacl  0 2\n")
-    try:
+    with loop_filesystem(tmp_path, ["mkfs.btrfs", "-q", "-f"], "noacl") as (image, mnt):
+        fstab = tmp_path / "fstab"
+        fstab.write_text(f"# test fstab\n{image}  {mnt}  btrfs  loop,noacl  0 2\n")
         yield mnt, fstab
-    finally:
-        sh("umount", str(mnt), check=False)
 
 
 def setfacl_works(path) -> bool:

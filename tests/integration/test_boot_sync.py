@@ -8,32 +8,18 @@ alone can leave metadata blocks that every commit touches in the journal only: h
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
-from logswap_testlib import need_root, run_module, sh
+from logswap_testlib import loop_filesystem, need_root, run_module, sh
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.journal import method_for
 
 
 @pytest.fixture
 def ext4(tmp_path):
-    need_root()
-    image, mnt = tmp_path / "boot.img", tmp_path / "mnt"
-    mnt.mkdir()
-    sh("truncate", "-s", "64M", str(image))
-    sh("mkfs.ext4", "-q", "-F", str(image))
-    try:
-        loop = sh("losetup", "-f", "--show", str(image)).stdout.strip()
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"loop devices unavailable here: {exc.stderr.strip()}")
-    try:
-        # commit=300: the kernel's own 5 s commit must not write the journal into place during the test
-        sh("mount", "-o", "commit=300", loop, str(mnt))
-        yield image, mnt
-    finally:
-        sh("umount", str(mnt), check=False)
-        sh("losetup", "-d", loop, check=False)
+    # commit=300: the kernel's own 5 s commit must not write the journal into place during the test
+    with loop_filesystem(tmp_path, ["mkfs.ext4", "-q", "-F"], "commit=300", size="64M") as image_and_mount:
+        yield image_and_mount
 
 
 def seen_without_journal(image, path: str) -> str:

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,21 @@ def run_module(name: str, args: dict, netns: str | None = None, check_mode: bool
         return json.loads(proc.stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"module {name} printed no JSON: {proc.stdout}\n{proc.stderr}") from None
+
+
+@contextmanager
+def loop_filesystem(tmp_path: Path, mkfs: list[str], options: str, size: str = "128M") -> Iterator[tuple[Path, Path]]:
+    """A filesystem made by ``mkfs`` in an image file, loop-mounted with ``options``: (image, mount point)."""
+    need_root()
+    image, mnt = tmp_path / "fs.img", tmp_path / "mnt"
+    mnt.mkdir()
+    sh("truncate", "-s", size, str(image))
+    sh(*mkfs, str(image))
+    try:
+        sh("mount", "-o", f"loop,{options}", str(image), str(mnt))
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"loop mounts unavailable here: {exc.stderr.strip()}")
+    try:
+        yield image, mnt
+    finally:
+        sh("umount", str(mnt), check=False)
