@@ -40,7 +40,7 @@ def test_new_grub_cfg_reaches_the_device_for_a_journal_blind_reader(ext4):
     update_grub_like(mnt, "old command line\n")
     assert run_module("boot_sync", {"path": str(mnt / "grub.cfg")})["method"] == "ext4_checkpoint"
     update_grub_like(mnt, "netconsole=6665@192.0.2.1/eth0,6666@192.0.2.2/52:54:00:00:00:02\n")
-    # The window the module closes: synced, yet the device still shows the previous file.
+    # The window the module closes: a crash now, and GRUB reads the previous file.
     assert seen_without_journal(image, "/grub.cfg") == "old command line\n"
     result = run_module("boot_sync", {"path": str(mnt / "grub.cfg")})
     assert not result.get("failed"), result
