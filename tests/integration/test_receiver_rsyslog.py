@@ -1,0 +1,134 @@
+"""The receiver role's rsyslog configuration, rendered by Ansible, run by the real rsyslogd in a network namespace.
+
+tx: carol 10.98.0.2 and fd98::2 (one friend, two addresses), dave 10.98.0.3, a stranger 10.98.0.66
+rx: 10.98.0.1, fd98::1, rsyslogd with the role's template; each friend's lines go to <root>/<friend>/console.log
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from logswap_testlib import COLLECTIONS, ROOT, need_root, sh
+
+PREFIX = "lsr" + uuid.uuid4().hex[:5]
+TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
+RX_V4, RX_V6 = "10.98.0.1", "fd98::1"
+SOURCES = {"carol-v4": "10.98.0.2", "carol-v6": "fd98::2", "dave": "10.98.0.3", "stranger": "10.98.0.66"}
+FRIENDS = [
+    {"name": "carol", "addresses": ["10.98.0.2", "FD98:0:0::2"]},  # written unnormalized on purpose
+    {"name": "dave", "addresses": ["10.98.0.3"]},
+]
+LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d (?P<source>\S+) (?P<text>.*)$")
+
+
+def netns(ns: str, *args: str) -> subprocess.CompletedProcess:
+    return sh("ip", "netns", "exec", ns, *args)
+
+
+def render(out: Path, log_root: Path) -> None:
+    extra = {"render_out": str(out), "receiver_log_root": str(log_root), "render_friends": FRIENDS}
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
+    playbook = str(ROOT / "tests" / "lib" / "render_receiver.yml")
+    subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", "-c", "local", playbook, "-e", json.dumps(extra)],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+
+
+def listening() -> bool:
+    """rsyslogd has bound port 6666 (0x1A0A) on IPv4 and IPv6."""
+    return all(":1A0A " in netns(RX, "cat", f"/proc/net/{table}").stdout for table in ("udp", "udp6"))
+
+
+@pytest.fixture(scope="module")
+def receiver(tmp_path_factory):
+    need_root()
+    if not Path("/usr/sbin/rsyslogd").exists():
+        pytest.skip("rsyslog is not installed (make setup installs it)")
+    work = tmp_path_factory.mktemp("rsyslog")
+    log_root = work / "remote"
+    render(work / "role.conf", log_root)
+    (work / "spool").mkdir()
+    main = work / "main.conf"
+    main.write_text(f'global(workDirectory="{work / "spool"}")\ninclude(file="{work / "role.conf"}")\n')
+    sh("rsyslogd", "-N1", "-f", str(main))
+    for ns in (TX, RX):
+        sh("ip", "netns", "add", ns)
+    proc = None
+    try:
+        sh("ip", "link", "add", f"{PREFIX}t", "netns", TX, "type", "veth", "peer", "name", f"{PREFIX}r", "netns", RX)
+        for ns, dev, addresses in (
+            (TX, f"{PREFIX}t", [f"{a}/24" for a in ("10.98.0.2", "10.98.0.3", "10.98.0.66")] + ["fd98::2/64"]),
+            (RX, f"{PREFIX}r", [f"{RX_V4}/24", f"{RX_V6}/64"]),
+        ):
+            for address in addresses:
+                sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", RX, "rsyslogd", "-n", "-iNONE", "-f", str(main)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not listening():
+            assert time.monotonic() < deadline, "rsyslogd did not listen on 6666 within 10 s"
+            time.sleep(0.05)
+        yield log_root
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(10)
+        for ns in (TX, RX):
+            sh("ip", "netns", "del", ns, check=False)
+
+
+def send(source: str, payload: bytes) -> None:
+    """One datagram from the source address's port 6665 to the receiver, as netconsole sends it."""
+    address = SOURCES[source]
+    family, destination = ("AF_INET6", RX_V6) if ":" in address else ("AF_INET", RX_V4)
+    code = (
+        f"import socket, sys; s = socket.socket(socket.{family}, socket.SOCK_DGRAM); s.bind(({address!r}, 6665)); "
+        f"s.sendto(sys.stdin.buffer.read(), ({destination!r}, 6666))"
+    )
+    subprocess.run(["ip", "netns", "exec", TX, "python3", "-c", code], input=payload, check=True)
+
+
+def wait_for(path: Path, text: str, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text():
+            return path.read_text().splitlines()
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} did not reach {path} within {timeout} s")
+
+
+@pytest.mark.parametrize(
+    ("source", "friend"), [("carol-v4", "carol"), ("carol-v6", "carol"), ("dave", "dave")], ids=lambda v: v
+)
+def test_each_address_of_a_friend_lands_verbatim_in_that_friends_file(receiver, source, friend):
+    text = f"6,{uuid.uuid4().int % 10**6},123456789,-;from {source}: usb 1-1: new high-speed USB device"
+    send(source, f"{text}\n".encode())
+    lines = [LINE.match(line) for line in wait_for(receiver / friend / "console.log", text)]
+    mine = [m for m in lines if m and m["text"] == text]
+    assert len(mine) == 1, lines
+    assert mine[0]["source"] == SOURCES[source]
+
+
+def test_a_strangers_datagram_is_written_nowhere(receiver):
+    tag = f"stranger-{uuid.uuid4().hex}"
+    send("stranger", f"[   1.000000] {tag}\n".encode())
+    # a friend's line sent after it has arrived, so the stranger's has been through the ruleset too
+    send("dave", f"[   1.000001] after-{tag}\n".encode())
+    wait_for(receiver / "dave" / "console.log", f"after-{tag}")
+    written = [p for p in receiver.rglob("*") if p.is_file() and tag in p.read_text().replace(f"after-{tag}", "")]
+    assert written == []
+    assert {p.name for p in receiver.iterdir()} <= {"carol", "dave"}
