@@ -47,9 +47,9 @@ cat <<MSG
 ==> Done in $((SECONDS - start)) s. Where each host's kernel lines landed:
 MSG
 for pair in "alpha beta" "beta alpha"; do
-    set -- $pair
-    echo "--- $1's lines on $2: /var/log/remote/$1/console.log (on $2 only root, adm and the account '$1' read it)"
-    docker exec "logswap-demo-$2" tail -n 3 "/var/log/remote/$1/console.log"
+    read -r sender receiver <<<"$pair"
+    echo "--- $sender's lines on $receiver: /var/log/remote/$sender/console.log (on $receiver only root, adm and the account '$sender' read it)"
+    docker exec "logswap-demo-$receiver" tail -n 3 "/var/log/remote/$sender/console.log"
 done
 cat <<'MSG'
 

@@ -48,7 +48,7 @@ docker_daemon() {
 
 python_venv() {
     local stamp=.venv/.requirements.sha256 want
-    want=$(cat requirements/requirements.txt | sha256sum | cut -d' ' -f1)
+    want=$(sha256sum < requirements/requirements.txt | cut -d' ' -f1)
     [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return
     step "creating .venv from requirements/requirements.txt (about a minute)"
     [ -x .venv/bin/python ] || python3 -m venv .venv
