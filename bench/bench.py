@@ -165,9 +165,10 @@ class Receiver:
         return total / os.sysconf("SC_CLK_TCK")
 
     def signal(self, sig: int) -> None:
+        """The process and each of its threads (rsyslog's imudp and queue workers stop and resume together)."""
         os.kill(self.proc.pid, sig)
         for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            os.kill(int(task.name), sig) if sig == signal.SIGSTOP else None
+            os.kill(int(task.name), sig)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -301,9 +302,7 @@ def ingest(kind: str) -> dict:
             raise RuntimeError("the paused receiver's buffer overflowed; the ingest figure would be wrong")
         cpu = receiver.cpu_seconds()
         start = time.monotonic()
-        receiver.proc.send_signal(signal.SIGCONT)
-        for task in Path(f"/proc/{receiver.proc.pid}/task").iterdir():
-            os.kill(int(task.name), signal.SIGCONT)
+        receiver.signal(signal.SIGCONT)
         written, last_line = wait_drained(receiver.log, sent, quiet=5)
         if written != sent:
             raise RuntimeError(f"{kind}: {written} of {sent} lines after the drain")
@@ -346,7 +345,13 @@ def set_skb_defer_max(value: int | None) -> int | None:
     return previous
 
 
-def print_ingest_summary(ing: dict, results: dict) -> None:
+def scaled_reference(reader_rate: int) -> dict:
+    """The issue's figures carried over to this machine by its C reader's rate."""
+    scale = reader_rate / REFERENCE_READER
+    return {"target": round(REFERENCE_TARGET * scale), "netconsd": round(REFERENCE_NETCONSD * scale)}
+
+
+def print_ingest_summary(ing: dict, ref: dict | None) -> None:
     for kind, figures in ing.items():
         print(
             f"ingest {kind:>8}: {figures['rate']:,} lines/s, {figures['per_cpu_second']:,} per CPU second "
@@ -355,13 +360,8 @@ def print_ingest_summary(ing: dict, results: dict) -> None:
     if "role" in ing:
         ratios = [f"{ing['role']['rate'] / ing[k]['rate']:.2f}x {k}" for k in ing if k != "role"]
         print("role ingest: " + ", ".join(ratios))
-    if "reader" in ing:
+    if ref:
         scale = ing["reader"]["rate"] / REFERENCE_READER
-        results["reference_on_this_machine"] = {
-            "target": round(REFERENCE_TARGET * scale),
-            "netconsd": round(REFERENCE_NETCONSD * scale),
-        }
-        ref = results["reference_on_this_machine"]
         print(
             f"this machine's C reader drains {ing['reader']['rate']:,}/s ({scale:.2f}x the reference machine): "
             f"scaled by it, the 0.8M/s target is {ref['target']:,}/s here and netconsd's 0.58M/s {ref['netconsd']:,}/s"
@@ -432,8 +432,10 @@ def main() -> int:
     finally:
         set_skb_defer_max(defer_before)
         netns_teardown()
+    if "reader" in results["ingest"]:
+        results["reference_on_this_machine"] = scaled_reference(results["ingest"]["reader"]["rate"])
     print()
-    print_ingest_summary(results["ingest"], results)
+    print_ingest_summary(results["ingest"], results.get("reference_on_this_machine"))
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
     print(f"results: {WORK / 'results.json'}")
     return 0
