@@ -12,6 +12,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
+
 DEFAULT_LOCAL_PORT = 6665
 DEFAULT_REMOTE_PORT = 6666
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
@@ -21,10 +23,6 @@ IFNAMSIZ = 16
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 _TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-
-
-class NetconsoleError(ValueError):
-    """A value a user gave is wrong; the message says which variable and what to do."""
 
 
 def normalize_ip(value: object, variable: str) -> str:
