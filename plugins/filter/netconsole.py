@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import as_bool, as_int
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
     validate_friends,
@@ -111,6 +112,21 @@ def ip_address(value: object, variable: str, allow_empty: bool = False) -> str:
         raise AnsibleFilterError(str(exc)) from None
 
 
+def checked_bool(value: object, variable: str) -> bool:
+    """A role boolean as it means: "false", "no" and "0" from INI inventories or ``-e`` are false."""
+    try:
+        return as_bool(value, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def checked_int(value: object, variable: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    try:
+        return as_int(value, variable, minimum, maximum)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 class FilterModule:
     """logswap.netconsole filters."""
 
@@ -126,4 +142,6 @@ class FilterModule:
             "netconsole_targets_to": netconsole_targets_to,
             "udp_port": udp_port,
             "ip_address": ip_address,
+            "checked_bool": checked_bool,
+            "checked_int": checked_int,
         }
