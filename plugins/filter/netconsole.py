@@ -12,15 +12,17 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.friends import 
     validate_friends,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+    TARGET_FIELDS,
     NetconsoleError,
     Target,
+    check_parameter_bound,
+    check_release_support,
     format_parameter,
     normalize_ip,
     validate_port,
+    validate_targets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.topology import friends_of, receivers_of, targets_to
-
-TARGET_FIELDS = ("remote_ip", "local_ip", "dev_name", "local_port", "remote_port", "remote_mac", "extended", "release")
 
 
 def receiver_friends(friends: object, variable: str = "receiver_friends") -> list[dict]:
@@ -35,21 +37,38 @@ def receiver_missing_readers(friends: list[dict], accounts: dict, variable: str 
     return missing_readers(friends, accounts or {}, variable)
 
 
+def _as_dicts(targets: list[Target]) -> list[dict]:
+    return [{k: getattr(t, k) for k in TARGET_FIELDS} for t in targets]
+
+
 def netconsole_targets(targets: object, variable: str = "sender_targets") -> list[dict]:
-    """Checked targets as dicts with every field filled and normalized."""
-    if not isinstance(targets, (list, tuple)):
-        raise AnsibleFilterError(f"{variable}: expected a list of targets, got {type(targets).__name__}")
-    checked = []
+    """Checked targets as dicts with every field filled and normalized (unknown keys and duplicates refused)."""
     try:
-        for index, target in enumerate(targets):
-            if not isinstance(target, dict) or not target.get("remote_ip"):
-                raise NetconsoleError(f"{variable}[{index}]: each target needs remote_ip")
-            fields = {k: target[k] for k in TARGET_FIELDS if target.get(k) is not None}
-            t = Target(**fields, variable=f"{variable}[{index}]").validated()
-            checked.append({k: getattr(t, k) for k in TARGET_FIELDS})
+        return _as_dicts(validate_targets(targets, variable))
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
-    return checked
+
+
+def netconsole_parameter_bound(targets: object, variable: str = "sender_targets") -> int:
+    """The shortest the ``netconsole=`` value can be after discovery; fails when even that is over the limit."""
+    try:
+        return check_parameter_bound(validate_targets(targets, variable), variable)
+    except (NetconsoleError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def netconsole_release_check(
+    targets: object,
+    kernel_images: object,
+    variable: str = "sender_targets",
+    persist_hint: str = "set sender_persist: false",
+) -> bool:
+    """True when every installed kernel (image paths such as /boot/vmlinuz-6.1.0-18-amd64) takes ``r``."""
+    try:
+        check_release_support(validate_targets(targets, variable), list(kernel_images or []), variable, persist_hint)
+    except (NetconsoleError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return True
 
 
 def netconsole_parameter(targets: object, variable: str = "sender_targets") -> str:
@@ -92,8 +111,12 @@ def netconsole_friends(receiver: str, group: list[str], hostvars: object) -> lis
         raise AnsibleFilterError(str(exc)) from None
 
 
-def netconsole_targets_to(receivers: list[str], hostvars: object, extra: dict | None = None) -> list[dict]:
-    return targets_to(list(receivers), hostvars, extra)
+def netconsole_targets_to(receivers: list[str], hostvars: object, extra: object = None) -> list[dict]:
+    """Targets for this host's receivers with its ``netconsole_target`` settings (checked, named as written)."""
+    try:
+        return targets_to(list(receivers), hostvars, extra)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
 
 
 def udp_port(value: object, variable: str) -> int:
@@ -136,6 +159,8 @@ class FilterModule:
             "receiver_missing_readers": receiver_missing_readers,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
+            "netconsole_parameter_bound": netconsole_parameter_bound,
+            "netconsole_release_check": netconsole_release_check,
             "netconsole_merge_discovery": netconsole_merge_discovery,
             "netconsole_receivers": netconsole_receivers,
             "netconsole_friends": netconsole_friends,

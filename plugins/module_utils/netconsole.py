@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
+    NetconsoleError,
+    as_bool,
+    as_mapping,
+    check_keys,
+    check_unique,
+)
 
 DEFAULT_LOCAL_PORT = 6665
 DEFAULT_REMOTE_PORT = 6666
@@ -20,6 +27,13 @@ BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 # drivers/net/netconsole.c: MAX_PARAM_LENGTH 256, the value and its NUL terminator.
 MAX_PARAM_LENGTH = 255
 IFNAMSIZ = 16
+# The keys a target may have, in the order of the kernel's parameter.
+TARGET_FIELDS = ("remote_ip", "local_ip", "dev_name", "local_port", "remote_port", "remote_mac", "extended", "release")
+# Discovery always fills these; the shortest each can be bounds the parameter before discovery runs.
+_SHORTEST_DISCOVERED = {"dev_name": "x", "remote_mac": "02:00:00:00:00:00", 4: "0.0.0.0", 6: "1::"}
+# Linux 6.6 (commit c62c0a17f9b7, "netconsole: Append kernel version to message") added the `r` flag and the
+# `release` attribute; older kernels read `r6665` as a bad port and start no command line target at all.
+RELEASE_SINCE = (6, 6)
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 _TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -110,7 +124,10 @@ class Target:
                 f"{var}.local_ip: {local_ip} and {var}.remote_ip {remote_ip} "
                 "are of different IP versions; netconsole needs both IPv4 or both IPv6"
             )
-        if self.release and not self.extended:
+        # "false" from an INI inventory or -e must mean false, so no truthiness here.
+        extended = as_bool(self.extended, f"{var}.extended")
+        release = as_bool(self.release, f"{var}.release")
+        if release and not extended:
             raise NetconsoleError(
                 f"{var}.release: the kernel prepends the release only to extended messages; set extended: true as well"
             )
@@ -121,8 +138,8 @@ class Target:
             local_port=validate_port(self.local_port, f"{var}.local_port"),
             remote_port=validate_port(self.remote_port, f"{var}.remote_port"),
             remote_mac=normalize_mac(self.remote_mac, f"{var}.remote_mac") if self.remote_mac else None,
-            extended=bool(self.extended),
-            release=bool(self.release),
+            extended=extended,
+            release=release,
             variable=var,
         )
 
@@ -145,10 +162,112 @@ def format_parameter(targets: list[Target], variable: str = "sender_targets") ->
     if len(value) > MAX_PARAM_LENGTH:
         raise NetconsoleError(
             f"{variable}: the netconsole= parameter would be {len(value)} characters, "
-            f"the kernel keeps only {MAX_PARAM_LENGTH}: {value!r}. Use fewer targets, "
-            "leave out defaults (ports 6665/6666), or let the interface be found by the kernel"
+            f"the kernel keeps only {MAX_PARAM_LENGTH}: {value!r}. Use fewer targets, or IPv4 addresses "
+            "(shorter than IPv6 ones), or a shorter interface name"
         )
     return value
+
+
+def target_from_mapping(mapping: object, variable: str) -> Target:
+    """One target as a user writes it (a dict), checked: known keys only, remote_ip given, every field valid."""
+    given = as_mapping(mapping, variable, "a target (a mapping with at least remote_ip)")
+    check_keys(given, TARGET_FIELDS, variable)
+    if given.get("remote_ip") in (None, ""):
+        raise NetconsoleError(f"{variable}.remote_ip: missing; give the receiver's IPv4 or IPv6 address")
+    fields = {key: given[key] for key in TARGET_FIELDS if given.get(key) not in (None, "")}
+    return Target(**fields, variable=variable).validated()
+
+
+def validate_targets(targets: object, variable: str = "sender_targets") -> list[Target]:
+    """Every target checked, and no receiver (address and port) given twice: it would get every line twice."""
+    if not isinstance(targets, (list, tuple)):
+        raise NetconsoleError(
+            f"{variable}: expected a list of targets, got {type(targets).__name__} {targets!r}; "
+            "write a list such as [{remote_ip: 203.0.113.2}]"
+        )
+    if not targets:
+        raise NetconsoleError(f"{variable}: at least one target is needed; give each receiver's remote_ip")
+    checked = [target_from_mapping(target, f"{variable}[{index}]") for index, target in enumerate(targets)]
+    check_unique((f"{t.remote_ip} port {t.remote_port}" for t in checked), variable, "the receiver")
+    return checked
+
+
+def shortest_parameter_length(targets: Iterable[Target]) -> int:
+    """The shortest ``netconsole=`` value discovery can lead to: what it fills, at its shortest."""
+    filled = []
+    for target in targets:
+        t = target.validated()
+        filled.append(
+            Target(
+                **{
+                    **{key: getattr(t, key) for key in TARGET_FIELDS},
+                    "dev_name": t.dev_name or _SHORTEST_DISCOVERED["dev_name"],
+                    "local_ip": t.local_ip or _SHORTEST_DISCOVERED[ip_version(t.remote_ip)],
+                    "remote_mac": t.remote_mac or _SHORTEST_DISCOVERED["remote_mac"],
+                },
+                variable=t.variable,
+            )
+        )
+    return len(";".join(format_target(t) for t in filled))
+
+
+def check_parameter_bound(targets: list[Target], variable: str = "sender_targets") -> int:
+    """Fail before discovery (and before any package is installed) when the parameter cannot fit."""
+    shortest = shortest_parameter_length(targets)
+    if shortest > MAX_PARAM_LENGTH:
+        raise NetconsoleError(
+            f"{variable}: the netconsole= parameter would be at least {shortest} characters even with the shortest "
+            f"interface name, source address and MAC discovery can find; the kernel keeps only {MAX_PARAM_LENGTH}. "
+            "Use fewer targets, or IPv4 addresses (shorter than IPv6 ones)"
+        )
+    return shortest
+
+
+def kernel_version(release: str) -> tuple[int, int] | None:
+    """(major, minor) of a kernel release such as ``6.1.0-18-amd64``; None when it does not start with one."""
+    match = re.match(r"(\d+)\.(\d+)", release)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def kernel_supports_release(release: str) -> bool:
+    version = kernel_version(release)
+    return version is not None and version >= RELEASE_SINCE
+
+
+def installed_kernels(paths: Iterable[str]) -> dict[str, str]:
+    """Image path -> release for boot images named ``vmlinuz-<release>`` (as in /boot on Debian and RHEL)."""
+    kernels = {}
+    for path in sorted(paths):
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith("vmlinuz-"):
+            kernels[path] = name[len("vmlinuz-") :]
+    return kernels
+
+
+def check_release_support(
+    targets: list[Target], kernel_images: Iterable[str], variable: str, persist_hint: str
+) -> None:
+    """``r`` on the boot command line only when every installed kernel (each boots that line) understands it.
+
+    ``persist_hint`` says how to leave the command line alone (the role's variable for it).
+    """
+    wanting = [index for index, target in enumerate(targets) if target.release]
+    if not wanting:
+        return
+    kernels = installed_kernels(kernel_images)
+    unknown = [path for path, release in kernels.items() if kernel_version(release) is None]
+    older = [path for path, release in kernels.items() if path not in unknown and not kernel_supports_release(release)]
+    if not (unknown or older):
+        return
+    since = ".".join(map(str, RELEASE_SINCE))
+    reasons = [f"{path} predates Linux {since}" for path in older] + [
+        f"{path} carries no version in its name (a rescue image), so it may predate Linux {since}" for path in unknown
+    ]
+    raise NetconsoleError(
+        f"{variable}[{wanting[0]}].release: the kernel command line is written for every installed kernel, and "
+        f"{'; '.join(reasons)}. Netconsole before {since} refuses the 'r' flag and then starts no target at all. "
+        f"Set release: false, or remove the older kernel, or {persist_hint} to use release on the live target only"
+    )
 
 
 def _split_port_ip(part: str, default_port: int, what: str) -> tuple[int, str]:
@@ -209,5 +328,5 @@ def cmdline_target_name(index: int) -> str:
 
 def kernel_takes_over_cmdline_targets(release: str) -> bool:
     """Linux 6.7 attaches ``mkdir cmdlineN`` to the target the command line created."""
-    match = re.match(r"^(\d+)\.(\d+)", release)
-    return bool(match) and (int(match.group(1)), int(match.group(2))) >= (6, 7)
+    version = kernel_version(release)
+    return version is not None and version >= (6, 7)
