@@ -6,12 +6,20 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     MAX_PARAM_LENGTH,
     NetconsoleError,
     Target,
+    check_parameter_bound,
+    check_release_support,
     format_parameter,
     format_target,
+    installed_kernels,
+    kernel_supports_release,
     kernel_takes_over_cmdline_targets,
+    kernel_version,
     parameter_from_cmdline,
     parse_parameter,
     parse_target,
+    shortest_parameter_length,
+    target_from_mapping,
+    validate_targets,
 )
 
 
@@ -139,3 +147,179 @@ def test_last_netconsole_word_of_the_command_line_wins():
 )
 def test_cmdline_takeover_needs_linux_6_7(release, expected):
     assert kernel_takes_over_cmdline_targets(release) is expected
+
+
+# Booleans as INI inventories and -e give them: the text must mean what it says (issue 12, item 4).
+@pytest.mark.parametrize(("text", "expected"), [("false", False), ("no", False), ("0", False), ("off", False)])
+def test_extended_written_as_text_false_gives_a_plain_target(text, expected):
+    target = Target(remote_ip="10.0.0.2", extended=text, variable="t").validated()
+    assert target.extended is expected
+    assert format_target(target) == "6665@/,6666@10.0.0.2/"
+
+
+def test_extended_and_release_written_as_text_true():
+    target = Target(remote_ip="10.0.0.2", extended="yes", release="True").validated()
+    assert (target.extended, target.release) == (True, True)
+    assert format_target(target).startswith("+r")
+
+
+def test_release_no_with_extended_is_no_release():
+    assert format_target(Target(remote_ip="10.0.0.2", extended=True, release="no")).startswith("+6665")
+
+
+def test_release_true_with_extended_false_as_text_is_refused():
+    with pytest.raises(NetconsoleError, match=r"t\.release: .*set extended: true"):
+        Target(remote_ip="10.0.0.2", extended="false", release="true", variable="t").validated()
+
+
+@pytest.mark.parametrize("field", ["extended", "release"])
+def test_a_boolean_that_is_not_one_is_refused_naming_it(field):
+    with pytest.raises(NetconsoleError, match=rf"t\.{field}: 'maybe' is not a boolean; write true or false"):
+        Target(remote_ip="10.0.0.2", **{field: "maybe"}, variable="t").validated()
+
+
+def test_a_target_from_a_mapping_refuses_a_misspelt_key():
+    needle = r"sender_targets\[0\]: unknown key 'remote_adress'; the keys are remote_ip"
+    with pytest.raises(NetconsoleError, match=needle):
+        target_from_mapping({"remote_ip": "10.0.0.2", "remote_adress": "10.0.0.3"}, "sender_targets[0]")
+
+
+@pytest.mark.parametrize("target", [{"remote_port": 6666}, {"remote_ip": ""}, {"remote_ip": None}])
+def test_a_target_without_remote_ip_names_it(target):
+    with pytest.raises(NetconsoleError, match=r"s\[2\]\.remote_ip: missing"):
+        target_from_mapping(target, "s[2]")
+
+
+@pytest.mark.parametrize("targets", ["10.0.0.2", {"remote_ip": "10.0.0.2"}, None])
+def test_targets_must_be_a_list(targets):
+    with pytest.raises(NetconsoleError, match=r"^sender_targets: expected a list of targets"):
+        validate_targets(targets)
+
+
+def test_a_target_that_is_not_a_mapping_names_its_index():
+    with pytest.raises(NetconsoleError, match=r"sender_targets\[1\]: expected a target"):
+        validate_targets([{"remote_ip": "10.0.0.2"}, "10.0.0.3"])
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"remote_ip": "10.0.0.2"},
+        {"remote_ip": "10.0.0.2", "remote_port": "6666", "extended": True},
+        {"remote_ip": " 10.0.0.2", "local_port": 7000},
+    ],
+)
+def test_the_same_receiver_twice_is_refused(second):
+    with pytest.raises(NetconsoleError, match=r"sender_targets: the receiver '10\.0\.0\.2 port 6666' is given twice"):
+        validate_targets([{"remote_ip": "10.0.0.2"}, second])
+
+
+def test_the_same_ipv6_receiver_written_two_ways_is_refused():
+    with pytest.raises(NetconsoleError, match=r"'2001:db8::2 port 6666' is given twice \(entries 0 and 1\)"):
+        validate_targets([{"remote_ip": "2001:db8::2"}, {"remote_ip": "2001:DB8:0::2"}])
+
+
+def test_one_address_on_two_ports_is_two_receivers():
+    targets = validate_targets([{"remote_ip": "10.0.0.2"}, {"remote_ip": "10.0.0.2", "remote_port": 6667}])
+    assert [t.remote_port for t in targets] == [6666, 6667]
+
+
+def test_no_target_at_all_says_what_to_give():
+    with pytest.raises(NetconsoleError, match="at least one target is needed; give each receiver's remote_ip"):
+        validate_targets([])
+
+
+def v6(index: int) -> dict:
+    return {"remote_ip": f"2001:db8:1234:5678:9abc:def0:1234:{index:04x}", "extended": True}
+
+
+def test_the_bound_is_what_discovery_fills_at_its_shortest():
+    # discovery always fills a 17-character MAC, an interface of 1 character or more, a source of the same family
+    assert shortest_parameter_length(validate_targets([{"remote_ip": "10.0.0.2"}])) == len(
+        "6665@0.0.0.0/x,6666@10.0.0.2/02:00:00:00:00:00"
+    )
+    assert shortest_parameter_length(validate_targets([{"remote_ip": "2001:db8::2"}])) == len(
+        "6665@1::/x,6666@2001:db8::2/02:00:00:00:00:00"
+    )
+
+
+def test_the_bound_never_exceeds_the_real_parameter():
+    given = validate_targets([v6(1), {"remote_ip": "10.0.0.2", "dev_name": "enp1s0"}])
+    discovered = [
+        Target(**{**t.__dict__, "dev_name": "eth0", "local_ip": ip, "remote_mac": "52:54:00:12:34:56"})
+        for t, ip in zip(given, ["2001:db8::1", "10.0.0.1"], strict=True)
+    ]
+    assert shortest_parameter_length(given) <= len(format_parameter(discovered))
+
+
+def test_given_values_count_at_their_own_length():
+    target = {"remote_ip": "10.0.0.2", "dev_name": "enp129s0f1np1", "local_ip": "10.0.0.100"}
+    assert shortest_parameter_length(validate_targets([target])) == len(
+        "6665@10.0.0.100/enp129s0f1np1,6666@10.0.0.2/02:00:00:00:00:00"
+    )
+
+
+def test_a_parameter_that_cannot_fit_is_refused_before_discovery():
+    assert check_parameter_bound(validate_targets([v6(1), v6(2), v6(3)])) <= MAX_PARAM_LENGTH
+    with pytest.raises(
+        NetconsoleError, match=r"^sender_targets: the netconsole= parameter would be at least 283 characters even"
+    ):
+        check_parameter_bound(validate_targets([v6(1), v6(2), v6(3), v6(4)]))
+
+
+@pytest.mark.parametrize(
+    ("release", "version", "supported"),
+    [
+        ("6.1.0-28-amd64", (6, 1), False),
+        ("6.5.13", (6, 5), False),
+        ("6.6.0", (6, 6), True),
+        ("6.12.95+deb12-amd64", (6, 12), True),
+        ("5.14.0-427.el9.x86_64", (5, 14), False),
+        ("7.3.1-amd64", (7, 3), True),
+        ("10.0", (10, 0), True),
+        ("0-rescue-0123abcd", None, False),
+    ],
+)
+def test_release_support_comes_with_linux_6_6(release, version, supported):
+    assert kernel_version(release) == version
+    assert kernel_supports_release(release) is supported
+
+
+def test_installed_kernels_are_the_vmlinuz_images():
+    paths = ["/boot/vmlinuz-6.1.0-28-amd64", "/boot/vmlinuz-0-rescue-ab", "/boot/config-6.1.0-28-amd64"]
+    assert installed_kernels(paths) == {
+        "/boot/vmlinuz-0-rescue-ab": "0-rescue-ab",
+        "/boot/vmlinuz-6.1.0-28-amd64": "6.1.0-28-amd64",
+    }
+
+
+def release_check(targets: list[dict], images: list[str]) -> None:
+    check_release_support(validate_targets(targets), images, "sender_targets", "set sender_persist: false")
+
+
+PLAIN = {"remote_ip": "10.0.0.2"}
+RELEASE = {"remote_ip": "10.0.0.3", "extended": "yes", "release": "yes"}
+
+
+def test_release_is_fine_when_every_installed_kernel_has_it():
+    release_check([PLAIN, RELEASE], ["/boot/vmlinuz-6.12.95+deb12-amd64", "/boot/vmlinuz-6.6.1"])
+    release_check([PLAIN, RELEASE], [])  # nothing installed boots it (a container)
+
+
+def test_an_older_kernel_is_no_reason_to_refuse_targets_without_release():
+    release_check([PLAIN, {**RELEASE, "release": "false"}], ["/boot/vmlinuz-6.1.0-28-amd64"])
+
+
+def test_an_installed_kernel_before_6_6_refuses_release_naming_the_target():
+    images = ["/boot/vmlinuz-6.12.95+deb12-amd64", "/boot/vmlinuz-6.1.0-28-amd64"]
+    with pytest.raises(NetconsoleError) as info:
+        release_check([PLAIN, RELEASE], images)
+    message = str(info.value)
+    assert message.startswith("sender_targets[1].release: ")
+    assert "/boot/vmlinuz-6.1.0-28-amd64 predates Linux 6.6" in message and "6.12" not in message
+    assert "Set release: false" in message and "set sender_persist: false" in message
+
+
+def test_a_rescue_image_of_unknown_version_refuses_release():
+    with pytest.raises(NetconsoleError, match=r"vmlinuz-0-rescue-ab carries no version in its name"):
+        release_check([RELEASE], ["/boot/vmlinuz-6.12.1", "/boot/vmlinuz-0-rescue-ab"])

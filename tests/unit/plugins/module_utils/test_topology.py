@@ -68,3 +68,60 @@ def test_targets_use_the_receivers_address_and_port():
     assert targets_to(["ben"], hostvars(), {"extended": True}) == [
         {"remote_ip": "192.0.2.2", "remote_port": 7777, "extended": True}
     ]
+
+
+def test_a_duplicate_in_log_to_is_refused():
+    with pytest.raises(NetconsoleError, match=r"netconsole_log_to of ann: the receiver 'ben' is given twice"):
+        receivers_of("ann", GROUP, ["ben", "cat", "ben"])
+
+
+def test_log_to_that_is_not_a_list_is_refused():
+    with pytest.raises(NetconsoleError, match=r"netconsole_log_to of ann: expected a list"):
+        receivers_of("ann", GROUP, 5)
+
+
+def test_one_reader_given_as_text_is_one_reader():
+    # INI inventories give netconsole_readers=ben as text; list("ben") would be three readers
+    facts = hostvars()
+    facts["ben"]["netconsole_readers"] = "ben"
+    assert friends_of("cat", GROUP, facts)[0]["readers"] == ["ben"]
+
+
+def test_the_receivers_address_matches_however_it_is_written():
+    facts = {
+        "ann": {"netconsole_address": "2001:DB8::0:1", "sender_discovered": []},
+        "ben": {
+            "netconsole_address": "2001:db8::2",
+            "sender_discovered": [{"remote_ip": "2001:db8::1", "local_ip": "2001:db8::2"}],
+        },
+    }
+    assert friends_of("ann", ["ann", "ben"], facts)[0]["addresses"] == ["2001:db8::2"]
+
+
+def test_target_settings_written_as_text_mean_what_they_say():
+    assert targets_to(["ben"], hostvars(), {"extended": "false", "release": "no", "local_port": "7000"}) == [
+        {"remote_ip": "192.0.2.2", "remote_port": 7777, "extended": False, "release": False, "local_port": 7000}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"extendd": True}, r"^netconsole_target: unknown key 'extendd'; the keys are dev_name, local_ip"),
+        ({"extended": "maybe"}, r"^netconsole_target\.extended: 'maybe' is not a boolean"),
+        ({"local_port": 0}, r"^netconsole_target\.local_port: 0 is not a UDP port"),
+        ({"remote_ip": "192.0.2.9"}, r"^netconsole_target\.remote_ip: set by each receiver"),
+        ({"remote_port": 1}, r"^netconsole_target\.remote_port: set by each receiver"),
+        ("extended=true", r"^netconsole_target: expected a mapping such as \{extended: true\}"),
+    ],
+)
+def test_bad_target_settings_are_refused_naming_them(extra, needle):
+    with pytest.raises(NetconsoleError, match=needle):
+        targets_to(["ben"], hostvars(), extra)
+
+
+def test_one_mac_for_several_receivers_is_refused():
+    mac = {"remote_mac": "52:54:00:00:00:01"}
+    assert targets_to(["ben"], hostvars(), mac)[0]["remote_mac"] == "52:54:00:00:00:01"
+    with pytest.raises(NetconsoleError, match=r"netconsole_target\.remote_mac: this host logs to 2 receivers"):
+        targets_to(["ben", "cat"], hostvars(), mac)
