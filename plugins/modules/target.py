@@ -65,7 +65,7 @@ options:
   release:
     description:
       - Prepend the kernel release to every message. Needs O(extended=true) and a kernel with the
-        C(release) attribute (Linux 6.5 and later); fails before any change otherwise.
+        C(release) attribute (Linux 6.6 and later); fails before any change otherwise.
     type: bool
     default: false
   userdata:
