@@ -188,7 +188,10 @@ def validate_targets(targets: object, variable: str = "sender_targets") -> list[
     if not targets:
         raise NetconsoleError(f"{variable}: at least one target is needed; give each receiver's remote_ip")
     checked = [target_from_mapping(target, f"{variable}[{index}]") for index, target in enumerate(targets)]
-    check_unique((f"{t.remote_ip} port {t.remote_port}" for t in checked), variable, "the receiver")
+    try:
+        check_unique((f"{t.remote_ip} port {t.remote_port}" for t in checked), variable, "the receiver")
+    except NetconsoleError as exc:
+        raise NetconsoleError(f"{exc}; it would get every line twice, so give each receiver once") from None
     return checked
 
 

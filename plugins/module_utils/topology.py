@@ -35,7 +35,10 @@ def receivers_of(host: str, group: list[str], log_to: object) -> list[str]:
                 raise NetconsoleError(f"{variable}: {name!r} is not in the netconsole group ({', '.join(group)})")
             if name == host:
                 raise NetconsoleError(f"{variable}: a host cannot log to itself")
-        check_unique(names, variable, "the receiver")
+        try:
+            check_unique(names, variable, "the receiver")
+        except NetconsoleError as exc:
+            raise NetconsoleError(f"{exc}; list each receiver once") from None
         return names
     if len(group) < 2:
         return []
