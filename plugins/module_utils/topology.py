@@ -100,7 +100,11 @@ def targets_to(receivers: list[str], hostvars: Mapping, extra: object = None) ->
     targets = []
     for receiver in receivers:
         facts = hostvars[receiver]
-        target = {"remote_ip": facts.get("netconsole_address"), "remote_port": facts.get("receiver_port", 6666)}
+        # named as the user wrote them, on the receiver's side, not as the sender_targets they become
+        target = {
+            "remote_ip": normalize_ip(facts.get("netconsole_address"), f"netconsole_address of {receiver}"),
+            "remote_port": validate_port(facts.get("receiver_port", 6666), f"receiver_port of {receiver}"),
+        }
         target.update(settings)
         targets.append(target)
     return targets

@@ -125,3 +125,15 @@ def test_one_mac_for_several_receivers_is_refused():
     assert targets_to(["ben"], hostvars(), mac)[0]["remote_mac"] == "52:54:00:00:00:01"
     with pytest.raises(NetconsoleError, match=r"netconsole_target\.remote_mac: this host logs to 2 receivers"):
         targets_to(["ben", "cat"], hostvars(), mac)
+
+
+@pytest.mark.parametrize(
+    ("facts", "needle"),
+    [
+        ({"netconsole_address": "192.0.2.300"}, r"^netconsole_address of ben: '192\.0\.2\.300' is not an IPv4"),
+        ({"netconsole_address": "192.0.2.2", "receiver_port": 70000}, r"^receiver_port of ben: 70000 is not a UDP"),
+    ],
+)
+def test_the_receivers_facts_are_named_on_the_receivers_side(facts, needle):
+    with pytest.raises(NetconsoleError, match=needle):
+        targets_to(["ben"], {"ben": facts})
