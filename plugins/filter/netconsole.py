@@ -74,9 +74,11 @@ def netconsole_release_check(
 def netconsole_parameter(targets: object, variable: str = "sender_targets") -> str:
     """The ``netconsole=`` value for targets, within the kernel's 255-character limit."""
     try:
-        return format_parameter(
-            [Target(**{k: t[k] for k in TARGET_FIELDS if t.get(k) is not None}) for t in targets], variable
-        )
+        checked = [
+            Target(**{k: t[k] for k in TARGET_FIELDS if t.get(k) is not None}, variable=f"{variable}[{index}]")
+            for index, t in enumerate(targets)
+        ]
+        return format_parameter(checked, variable)
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
 

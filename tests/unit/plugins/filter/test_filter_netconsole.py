@@ -122,3 +122,9 @@ def test_checked_int_refuses_naming_the_variable(value, minimum, maximum, needle
     with pytest.raises(AnsibleFilterError, match=needle):
         checked_int(value, "sender_loglevel", minimum, maximum)
     assert checked_int("7", "sender_loglevel", 0, 8) == 7
+
+
+def test_the_parameter_names_the_target_a_bad_discovered_value_belongs_to():
+    targets = [{"remote_ip": "10.0.0.2"}, {"remote_ip": "10.0.0.3", "dev_name": "a/b"}]
+    with pytest.raises(AnsibleFilterError, match=r"^sender_targets\[1\]\.dev_name: 'a/b' is not a network interface"):
+        netconsole_parameter(targets)
