@@ -5,7 +5,7 @@
 set -euo pipefail
 suite=${1:?usage: build-image.sh bookworm|trixie}
 here=$(cd "$(dirname "$0")" && pwd)
-packages=systemd-sysv,python3,python3-apt,python3-pyroute2,rsyslog,iproute2,acl,logrotate,kmod,procps,udev,grub2-common,nftables,sudo
+packages=systemd-sysv,python3,python3-apt,python3-pyroute2,rsyslog,rsyslog-relp,openssl,iproute2,acl,logrotate,kmod,procps,udev,grub2-common,nftables,sudo
 mirror=${DEBIAN_MIRROR:-$("$here/debian-mirror.sh")}
 recipe_hash=$( { cat "$0"; echo "$suite $packages"; } | sha256sum | cut -c1-12)
 tag="logswap-netconsole/debian:${suite}-${recipe_hash}"

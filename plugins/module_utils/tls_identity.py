@@ -57,7 +57,7 @@ def not_after(enddate: str) -> datetime:
         raise ValueError(f"cannot read the certificate's end date from {enddate.strip()!r}")
     month = _MONTHS.index(match.group(1)) + 1
     day, hour, minute, second, year = (int(match.group(i)) for i in (2, 3, 4, 5, 6))
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)  # noqa: UP017 - modules run on Python 3.9 (RHEL 9)
 
 
 def renewal_reason(expires: datetime, now: datetime, renew_days: int) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: tls_identity
-short_description: Make this host's own TLS key and self-signed certificate, renew it before expiry, return its fingerprint
+short_description: Make this host's TLS key and self-signed certificate, renew it, return its fingerprint
 version_added: 0.2.0
 description:
   - Makes a private key and a self-signed certificate on the host with C(openssl) where none is, where the
@@ -65,7 +65,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 fingerprint:
-  description: The certificate's fingerprint as librelp compares it; empty in check mode when there is no certificate yet.
+  description: The certificate's fingerprint as librelp compares it; empty in check mode without a certificate.
   returned: always
   type: str
   sample: "SHA512:3A:..."
@@ -120,7 +120,7 @@ def _inspect(module: AnsibleModule, openssl: str, key: str, cert: str, renew_day
     own_key = module.run_command([openssl, "pkey", "-in", key, "-pubout"])
     if cert_key[0] != 0 or own_key[0] != 0 or cert_key[1].strip() != own_key[1].strip():
         return "the key and the certificate do not belong together", expires.isoformat()
-    return renewal_reason(expires, datetime.now(timezone.utc), renew_days), expires.isoformat()
+    return renewal_reason(expires, datetime.now(timezone.utc), renew_days), expires.isoformat()  # noqa: UP017
 
 
 def _make(module: AnsibleModule, openssl: str, key: str, cert: str, name: str, days: int) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity im
     renewal_reason,
 )
 
-NOW = datetime(2026, 11, 30, 5, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 5, 0, 0, tzinfo=UTC)
 
 
 def test_fingerprint_is_what_openssl_prints_for_the_certificate(tmp_path):
@@ -30,7 +30,10 @@ def test_fingerprint_is_what_openssl_prints_for_the_certificate(tmp_path):
         check=True, capture_output=True,
     )  # fmt: skip
     out = subprocess.run(
-        ["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha512"], check=True, capture_output=True, text=True
+        ["openssl", "x509", "-in", cert, "-noout", "-fingerprint", "-sha512"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert fingerprint(pem_to_der(cert.read_text())) == "SHA512:" + out.strip().split("=", 1)[1]
 
@@ -47,7 +50,7 @@ def test_pem_without_certificate_is_refused():
 
 
 def test_not_after_reads_openssl_output():
-    assert not_after("notAfter=Mar  4 05:06:07 2029 GMT\n") == datetime(2029, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert not_after("notAfter=Mar  4 05:06:07 2029 GMT\n") == datetime(2029, 3, 4, 5, 6, 7, tzinfo=UTC)
     with pytest.raises(ValueError, match="end date"):
         not_after("notAfter=garbage")
 
@@ -71,7 +74,7 @@ def test_fingerprints_checked_and_named():
 
 @pytest.mark.parametrize("bad", ["relative/path", "/etc/a b", '/etc/a"', "/etc/x/", "/etc/../shadow", "/a\n", 5])
 def test_bad_paths_are_named(bad):
-    with pytest.raises(NetconsoleError, match="^sender_relp_cert: "):
+    with pytest.raises(NetconsoleError, match=r"^sender_relp_cert: "):
         check_path(bad, "sender_relp_cert")
 
 
@@ -79,12 +82,14 @@ def test_good_path():
     assert check_path("/etc/logswap/relp-cert.pem", "v") == "/etc/logswap/relp-cert.pem"
 
 
-@pytest.mark.parametrize(("value", "size"), [("1g", 1 << 30), ("512m", 512 << 20), (1048576, 1 << 20), ("2048k", 2 << 20)])
+@pytest.mark.parametrize(
+    ("value", "size"), [("1g", 1 << 30), ("512m", 512 << 20), (1048576, 1 << 20), ("2048k", 2 << 20)]
+)
 def test_sizes(value, size):
     assert check_size(value, "v") == size
 
 
 @pytest.mark.parametrize("bad", ["1t", "-1g", "1.5g", "100k", True, "1g\n1"])
 def test_bad_sizes_are_named(bad):
-    with pytest.raises(NetconsoleError, match="^sender_relp_queue_max_disk: "):
+    with pytest.raises(NetconsoleError, match=r"^sender_relp_queue_max_disk: "):
         check_size(bad, "sender_relp_queue_max_disk")

@@ -1,0 +1,98 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reliable channel (kernel log over RELP with TLS): who pins whom, and the checked settings of each side.
+
+Each host's certificate fingerprint is the fact ``netconsole_relp_fingerprint`` (set by the playbook from
+logswap.netconsole.tls_identity). A receiver pins the fingerprints of the hosts that log to it; a sender pins the
+fingerprint of each host it logs to. Nothing here knows rsyslog; the templates do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
+    NetconsoleError,
+    as_list,
+    as_mapping,
+    check_keys,
+    check_pattern,
+)
+from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import normalize_ip, validate_port
+from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import check_fingerprint
+from ansible_collections.logswap.netconsole.plugins.module_utils.topology import receivers_of
+
+DEFAULT_PORT = 2514
+TARGET_KEYS = ("name", "address", "port", "fingerprint")
+# rsyslog action and queue file names are built from it
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def tcp_port(value: object, variable: str) -> int:
+    try:
+        return validate_port(value, variable)
+    except NetconsoleError:
+        raise NetconsoleError(f"{variable}: {value!r} is not a TCP port; give a number from 1 to 65535") from None
+
+
+def _fingerprint_of(host: str, hostvars: Mapping) -> str:
+    """The host's fingerprint; empty where it has the channel off (or, in check mode, no certificate yet)."""
+    value = hostvars[host].get("netconsole_relp_fingerprint")
+    if value is None:
+        raise NetconsoleError(f"{host} has no netconsole_relp_fingerprint; run its TLS identity step first")
+    return check_fingerprint(value, f"netconsole_relp_fingerprint of {host}") if value else ""
+
+
+def peers_of(receiver: str, group: list[str], hostvars: Mapping) -> list[str]:
+    """Fingerprints a receiver pins: those of every host that logs to it (and has one), in group order."""
+    peers = []
+    for sender in group:
+        if receiver in receivers_of(sender, group, hostvars[sender].get("netconsole_log_to")):
+            fp = _fingerprint_of(sender, hostvars)
+            if fp and fp not in peers:
+                peers.append(fp)
+    return peers
+
+
+def relp_targets_to(receivers: list[str], hostvars: Mapping) -> list[dict]:
+    """Sender RELP targets: each receiver's address, RELP port and fingerprint (receivers without one left out)."""
+    targets = []
+    for receiver in receivers:
+        facts = hostvars[receiver]
+        fingerprint = _fingerprint_of(receiver, hostvars)
+        if not fingerprint:
+            continue
+        targets.append(
+            {
+                "name": str(facts.get("netconsole_name", receiver)),
+                "address": normalize_ip(facts.get("netconsole_address"), f"netconsole_address of {receiver}"),
+                "port": tcp_port(facts.get("receiver_relp_port", DEFAULT_PORT), f"receiver_relp_port of {receiver}"),
+                "fingerprint": fingerprint,
+            }
+        )
+    return targets
+
+
+def validate_relp_targets(value: object, variable: str = "sender_relp_targets") -> list[dict]:
+    """Checked sender RELP targets (name, address, port, fingerprint), names unique."""
+    checked = []
+    for index, item in enumerate(as_list(value, variable)):
+        where = f"{variable}[{index}]"
+        target = as_mapping(item, where)
+        check_keys(target, TARGET_KEYS, where)
+        for key in ("name", "address", "fingerprint"):
+            if key not in target:
+                raise NetconsoleError(f"{where}: {key} is required")
+        name = check_pattern(target["name"], _NAME, f"{where}.name", "a name (letters, digits, . _ -)")
+        if any(t["name"] == name for t in checked):
+            raise NetconsoleError(f"{where}.name: {name!r} is given twice; each receiver once")
+        checked.append(
+            {
+                "name": name,
+                "address": normalize_ip(target["address"], f"{where}.address"),
+                "port": tcp_port(target.get("port", DEFAULT_PORT), f"{where}.port"),
+                "fingerprint": check_fingerprint(target["fingerprint"], f"{where}.fingerprint"),
+            }
+        )
+    return checked
