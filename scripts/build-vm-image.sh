@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 suite=${VM_SUITE:-bookworm}
 # VM_BACKPORTS_KERNEL=1 adds bookworm-backports' kernel (6.12); GRUB boots the newest kernel.
 backports=${VM_BACKPORTS_KERNEL:-0}
-packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client
+packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,rsyslog-relp,openssl,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client
 mirror=${DEBIAN_MIRROR:-$(scripts/debian-mirror.sh)}
 hash=$( { cat "$0"; echo "$suite $backports $packages"; } | sha256sum | cut -c1-12)
 # The debootstrap result depends only on these, so edits to the rest of this recipe reuse it.

@@ -30,7 +30,10 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def tcp_port(value: object, variable: str) -> int:
+    """A TCP port as a number or its digits only (no sign, space or newline)."""
     try:
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
+            raise NetconsoleError(variable)
         return validate_port(value, variable)
     except NetconsoleError:
         raise NetconsoleError(f"{variable}: {value!r} is not a TCP port; give a number from 1 to 65535") from None
