@@ -150,6 +150,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.cmdline import parameter_from_cmdline
 from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import (
     CONFIGFS_ROOT,
     ConfigfsStore,
@@ -162,7 +163,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     NetconsoleError,
     Target,
     kernel_takes_over_cmdline_targets,
-    parameter_from_cmdline,
     parse_parameter,
     validate_target_name,
 )

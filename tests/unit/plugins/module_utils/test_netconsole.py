@@ -9,7 +9,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     format_parameter,
     format_target,
     kernel_takes_over_cmdline_targets,
-    parameter_from_cmdline,
     parse_parameter,
     parse_target,
 )
@@ -119,12 +118,6 @@ def test_parse_defaults_and_flags():
         False,
     )
     assert parse_target("r+@/,@10.0.0.2/").release
-
-
-def test_last_netconsole_word_of_the_command_line_wins():
-    cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/vda netconsole=@/,@10.0.0.1/ quiet netconsole=@/,@10.0.0.2/"
-    assert parameter_from_cmdline(cmdline) == "@/,@10.0.0.2/"
-    assert parameter_from_cmdline("root=/dev/vda") is None
 
 
 @pytest.mark.parametrize(
