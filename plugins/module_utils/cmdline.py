@@ -170,9 +170,13 @@ def grub_commands(script: str) -> list[list[str]]:
 def grub_cfg_problems(grub_cfg: str, words: list[str]) -> list[str]:
     """What is wrong with the kernel command lines of a generated grub.cfg, as GRUB will read them.
 
-    Every ``linux`` command must carry the netconsole word whole, and the first one (the default entry) every
-    word. An empty list means the boot will pass them intact.
+    Every ``linux`` command of this system's kernels (grub-mkconfig's 10_linux section when marked; other
+    systems found by os-prober and custom entries are not ours) must carry the netconsole word whole, and the
+    first one (the default entry) every word. An empty list means the boot will pass them intact.
     """
+    begin, end = "### BEGIN /etc/grub.d/10_linux ###", "### END /etc/grub.d/10_linux ###"
+    if begin in grub_cfg:
+        grub_cfg = grub_cfg.split(begin, 1)[1].split(end, 1)[0]
     linux = [c for c in grub_commands(grub_cfg) if c[0] in ("linux", "linuxefi", "linux16")]
     if not linux:
         return ["no linux command in grub.cfg"]

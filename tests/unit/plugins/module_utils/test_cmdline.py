@@ -88,6 +88,18 @@ def test_grub_cfg_check_accepts_the_quoted_form_and_names_what_the_unquoted_one_
     assert grub_cfg_problems("set timeout=0\n", words) == ["no linux command in grub.cfg"]
 
 
+def test_grub_cfg_check_reads_only_this_systems_kernels():
+    words = netconsole_words(ONE, 7, 0)
+    ours = grub_cfg(f"netconsole={ONE} loglevel=7", f"netconsole={ONE}")
+    other = "menuentry 'Fedora (on /dev/vdb1)' {\n\tlinux /boot/vmlinuz-6.5 root=/dev/vdb1\n}\n"
+    marked = (
+        f"### BEGIN /etc/grub.d/10_linux ###\n{ours}### END /etc/grub.d/10_linux ###\n"
+        f"### BEGIN /etc/grub.d/30_os-prober ###\n{other}### END /etc/grub.d/30_os-prober ###\n"
+    )
+    assert grub_cfg_problems(marked, words) == []
+    assert len(grub_cfg_problems(ours + other, words)) == 1  # unmarked: every linux command counts
+
+
 def test_proc_cmdline_words_compare_whole():
     cmdline = 'BOOT_IMAGE=/vmlinuz root=LABEL=x ro loglevel=70 panic=100 dyndbg="file a.c +p"\n'
     assert missing_words(["loglevel=7", "panic=10"], cmdline) == ["loglevel=7", "panic=10"]
