@@ -191,7 +191,7 @@ class TargetReconciler:
         if wanted.get("release") == "1" and "release" not in present:
             raise NetconsoleError(
                 f"release: this kernel's netconsole has no 'release' attribute "
-                f"(added in Linux 6.5); set release: false (target {self.name})"
+                f"(added in Linux 6.6); set release: false (target {self.name})"
             )
         if userdata and self.store.userdata(self.name) is None:
             raise NetconsoleError(

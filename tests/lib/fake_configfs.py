@@ -1,6 +1,6 @@
 """A configfs tree on disk that enforces the netconsole kernel's rules.
 
-Attribute sets follow the kernel version (release from 6.5, userdata from 6.9); writes to an
+Attribute sets follow the kernel version (release from 6.6, userdata from 6.9); writes to an
 enabled target are refused with EINVAL, as drivers/net/netconsole.c does, and so is writing the
 `enabled` value the target already has; enabling runs netpoll_setup()'s checks in its order
 (ENODEV: no such interface, EBUSY: a bridge or bond port, ENOTSUPP: no netpoll) and that release
@@ -57,7 +57,7 @@ class FakeKernelConfigfs(ConfigfsStore):
     def create(self, name: str) -> None:
         super().create(name)
         attributes = dict(BASE_ATTRIBUTES)
-        if self.version >= (6, 5):
+        if self.version >= (6, 6):
             attributes["release"] = "0"
         # 6.7+: mkdir cmdlineN attaches the running command line target
         if self.version >= (6, 7) and name in self.boot_targets:
