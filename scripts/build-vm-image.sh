@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suite=${VM_SUITE:-bookworm}
-# VM_BACKPORTS_KERNEL=1 adds bookworm-backports' kernel (6.12); GRUB boots the newest kernel.
+# VM_BACKPORTS_KERNEL=1 replaces the kernel with bookworm-backports' (6.12).
 backports=${VM_BACKPORTS_KERNEL:-0}
 packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,rsyslog-relp,openssl,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client
 mirror=${DEBIAN_MIRROR:-$(scripts/debian-mirror.sh)}
@@ -50,6 +50,8 @@ if [ "$backports" = 1 ] && [ ! -f "$work/root/etc/apt/sources.list.d/backports.l
     echo "deb $mirror $suite-backports main" > "$work/root/etc/apt/sources.list.d/backports.list"
     chroot "$work/root" apt-get update -q >/dev/null
     chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t "$suite-backports" linux-image-amd64 >/dev/null
+    # Only the backports kernel stays: the role refuses release: true while a kernel older than 6.6 is installed.
+    chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get autoremove -y -q --purge >/dev/null
 fi
 
 root=$work/root

@@ -34,6 +34,9 @@ BOOLEAN_ATTRIBUTES = ("enabled", "extended", "release")
 MAX_USERDATA_ITEMS = 16
 MAX_USERDATA_KEY_LENGTH = 53
 MAX_USERDATA_VALUE_LENGTH = 200
+# The kernel's internal "operation not supported" (include/linux/errno.h), which netpoll returns for a device
+# without polling; userspace sees the bare number.
+ENOTSUPP = 524
 
 
 class ConfigfsStore:
@@ -67,9 +70,16 @@ class ConfigfsStore:
             return handle.read().strip()
 
     def write(self, name: str, attribute: str, value: str) -> None:
-        # One write() per attribute: configfs takes the whole value in one store call.
-        with open(self.path(name, attribute), "w", encoding="ascii") as handle:
-            handle.write(value + "\n")
+        # One write() per attribute: configfs takes the whole value in one store call. The kernel's refusal
+        # comes back from that write; raise it naming the file (a buffered close() would not).
+        path = self.path(name, attribute)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, (value + "\n").encode("ascii"))
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, path) from None
+        finally:
+            os.close(fd)
 
     def userdata(self, name: str) -> dict[str, str] | None:
         """Userdata entries, or None when the kernel has no userdata (before 6.9)."""
@@ -181,7 +191,7 @@ class TargetReconciler:
         if wanted.get("release") == "1" and "release" not in present:
             raise NetconsoleError(
                 f"release: this kernel's netconsole has no 'release' attribute "
-                f"(added in Linux 6.5); set release: false (target {self.name})"
+                f"(added in Linux 6.6); set release: false (target {self.name})"
             )
         if userdata and self.store.userdata(self.name) is None:
             raise NetconsoleError(
@@ -236,8 +246,45 @@ class TargetReconciler:
             elif not enabled and live_enabled and not differing:
                 self.store.write(self.name, "enabled", "0")
         except OSError as exc:
-            raise NetconsoleError(self._explain(exc)) from None
+            reason = self._explain(exc, wanted.get("dev_name") or current.get("dev_name", ""))
+            raise NetconsoleError(f"{reason}; {self._roll_back(before, current)}") from None
         return True, before, self.snapshot() or {}
+
+    def _roll_back(self, before: dict[str, str] | None, current: dict[str, str]) -> str:
+        """Put back what ran before the failed change, so a refused value never leaves logging off.
+
+        Returns what was done, for the error message.
+        """
+        try:
+            if before is None:
+                self.absent_now()
+                return "the new target was removed again; nothing else changed"
+            if self.store.read(self.name, "enabled") == "1":  # the kernel refuses writing 0 twice (EINVAL)
+                self.store.write(self.name, "enabled", "0")
+            old = {a: current[a] for a in WRITE_ORDER if a in current}
+            for attribute in write_order(old):
+                if (
+                    attribute in old
+                    and normalize_live(attribute, self.store.read(self.name, attribute)) != old[attribute]
+                ):
+                    self.store.write(self.name, attribute, old[attribute])
+            old_userdata = {k[len("userdata.") :]: v for k, v in current.items() if k.startswith("userdata.")}
+            self._apply_userdata(self._userdata_changes(self.snapshot() or {}, old_userdata))
+            if current.get("enabled") == "1":
+                self.store.write(self.name, "enabled", "1")
+                return "the previous attributes were restored and the target enabled again: it logs as before"
+            return "the previous attributes were restored (the target was disabled before and stays so)"
+        except OSError as exc:
+            return (
+                f"restoring the previous attributes failed too ({self._explain(exc, current.get('dev_name', ''))}): "
+                f"this target is NOT logging now; see dmesg and {self.store.path(self.name)}"
+            )
+
+    def absent_now(self) -> None:
+        """Disable (if enabled) and remove, whatever check_mode says (used to undo a half-made target)."""
+        if self.store.read(self.name, "enabled") == "1":
+            self.store.write(self.name, "enabled", "0")
+        self.store.remove(self.name)
 
     def absent(self) -> tuple[bool, dict[str, str] | None]:
         before = self.snapshot()
@@ -266,17 +313,30 @@ class TargetReconciler:
         for key, value in ops.get("set", {}).items():
             self.store.set_userdata(self.name, key, value)
 
-    def _explain(self, exc: OSError) -> str:
-        hint = {
-            errno.ENODEV: "the interface does not exist or is down",
-            errno.EINVAL: "the kernel refused the value (see dmesg: an enabled target, "
-            "release without extended, or an interface that is enslaved or has no netpoll support)",
-            errno.EBUSY: "the target is busy",
-        }.get(exc.errno or 0, "")
-        return (
-            f"netconsole target {self.name}: writing {exc.filename or 'configfs'} failed: "
-            f"{exc.strerror}{'; ' + hint if hint else ''}"
-        )
+    def _explain(self, exc: OSError, dev_name: str) -> str:
+        """The kernel's reason in words (errnos of drivers/net/netconsole.c and netpoll_setup(), Linux 6.1+)."""
+        attribute = os.path.basename(exc.filename or "") or "configfs"
+        dev = dev_name or "the interface"
+        if attribute == "enabled":
+            hint = {
+                errno.ENODEV: f"interface {dev} does not exist",
+                errno.EBUSY: f"{dev} is a port of a bridge or bond (enslaved), which netpoll refuses; "
+                "log through the bridge or bond interface itself (dev_name) instead",
+                errno.EDESTADDRREQ: f"{dev} has no IP address to send from; give local_ip",
+                ENOTSUPP: f"{dev} does not support netpoll (netconsole needs an Ethernet driver with polling)",
+                errno.EINVAL: "the kernel refused to enable it (release needs extended, or it was already enabled)",
+            }.get(exc.errno or 0, f"{dev} could not be brought up")
+        else:
+            hint = {
+                errno.EINVAL: f"the kernel refused this {attribute} (not a value it takes, or written while "
+                "the target was enabled)",
+                errno.ERANGE: f"{attribute} is out of range",
+            }.get(exc.errno or 0, "")
+        strerror = exc.strerror or (f"error {exc.errno}" if exc.errno else str(exc))
+        name = errno.errorcode.get(exc.errno or 0, "ENOTSUPP" if exc.errno == ENOTSUPP else str(exc.errno))
+        what = "to enable it" if attribute == "enabled" else f"the write to {attribute}"
+        reason = f"netconsole target {self.name}: the kernel refused {what}: {strerror} ({name})"
+        return f"{reason}; {hint}" if hint else reason
 
 
 def format_state(state: dict[str, str] | None) -> str:

@@ -315,15 +315,6 @@ def parse_parameter(value: str) -> list[Target]:
     return [parse_target(part) for part in value.split(";") if part.strip()]
 
 
-def parameter_from_cmdline(cmdline: str) -> str | None:
-    """The last ``netconsole=`` value on a kernel command line (the one the kernel uses)."""
-    found = None
-    for word in cmdline.split():
-        if word.startswith("netconsole="):
-            found = word[len("netconsole=") :]
-    return found
-
-
 def cmdline_target_name(index: int) -> str:
     """Targets from the command line appear in configfs as cmdline0, cmdline1, ..."""
     return f"cmdline{index}"

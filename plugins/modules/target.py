@@ -14,6 +14,11 @@ description:
   - Loads C(configfs) and C(netconsole) and mounts configfs when needed.
   - Reads every attribute first. Only when one differs does it disable the target, write every differing
     attribute and enable it again, because the kernel refuses writes to an enabled target.
+  - When the kernel refuses a write or the enable, the module writes the previous attributes back and enables
+    the target again if it was enabled (a target it had just created is removed), then fails with the kernel's
+    reason (errno and what it means, e.g. C(EBUSY) for an interface that is a bridge or bond port) and what it
+    restored. A refused change never leaves a target that was logging switched off, unless the restore itself
+    is refused, which the message then says.
   - Name live targets C(cmdline0), C(cmdline1), ... in the order of the kernel command line. From Linux 6.7 the
     kernel attaches such a directory to the target it created from the command line, so after a reboot the same
     target is managed instead of a duplicate; attaching a target that already runs as wanted is not a change.
@@ -90,7 +95,8 @@ attributes:
     support: full
 notes:
   - Netconsole only logs through Ethernet devices with netpoll support; the kernel refuses to enable a target on
-    other devices or on an interface enslaved to a bridge or bond, and the module then shows the kernel's reason.
+    other devices (C(ENOTSUPP)), on an interface enslaved to a bridge or bond (C(EBUSY)) or on one that does not
+    exist (C(ENODEV)), and the module then shows the kernel's reason after restoring the previous target.
 seealso:
   - module: logswap.netconsole.nexthop_info
   - name: Kernel documentation on netconsole
@@ -150,6 +156,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.cmdline import parameter_from_cmdline
 from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import (
     CONFIGFS_ROOT,
     ConfigfsStore,
@@ -162,7 +169,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     NetconsoleError,
     Target,
     kernel_takes_over_cmdline_targets,
-    parameter_from_cmdline,
     parse_parameter,
     validate_target_name,
 )

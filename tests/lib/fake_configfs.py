@@ -1,8 +1,10 @@
 """A configfs tree on disk that enforces the netconsole kernel's rules.
 
-Attribute sets follow the kernel version (release from 6.5, userdata from 6.9); writes to an
-enabled target are refused with EINVAL, as drivers/net/netconsole.c does; enabling checks the
-device and that release comes with extended; local_mac is read-only.
+Attribute sets follow the kernel version (release from 6.6, userdata from 6.9); writes to an
+enabled target are refused with EINVAL, as drivers/net/netconsole.c does, and so is writing the
+`enabled` value the target already has; enabling runs netpoll_setup()'s checks in its order
+(ENODEV: no such interface, EBUSY: a bridge or bond port, ENOTSUPP: no netpoll) and that release
+comes with extended; ports above 65535 give ERANGE (kstrtou16); local_mac is read-only.
 """
 
 from __future__ import annotations
@@ -32,18 +34,30 @@ def version_tuple(release: str) -> tuple[int, int]:
 
 
 class FakeKernelConfigfs(ConfigfsStore):
-    def __init__(self, root: str, release: str = "6.1", devices: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        release: str = "6.1",
+        devices: dict[str, str] | None = None,
+        enslaved: set[str] | None = None,
+        no_netpoll: set[str] | None = None,
+    ) -> None:
         super().__init__(root)
         os.makedirs(root, exist_ok=True)
         self.version = version_tuple(release)
         self.devices = devices if devices is not None else {"eth0": "52:54:00:00:00:01"}
+        # devices with a master (bridge/bond ports) and devices without netpoll support
+        self.enslaved = enslaved or set()
+        self.no_netpoll = no_netpoll or set()
+        # (attribute, value) pairs to refuse with EIO: a write that fails for a reason of its own
+        self.broken: set[tuple[str, str]] = set()
         self.writes: list[tuple[str, str, str]] = []
         self.boot_targets: dict[str, dict[str, str]] = {}
 
     def create(self, name: str) -> None:
         super().create(name)
         attributes = dict(BASE_ATTRIBUTES)
-        if self.version >= (6, 5):
+        if self.version >= (6, 6):
             attributes["release"] = "0"
         # 6.7+: mkdir cmdlineN attaches the running command line target
         if self.version >= (6, 7) and name in self.boot_targets:
@@ -84,6 +98,8 @@ class FakeKernelConfigfs(ConfigfsStore):
         enabled = self.read(name, "enabled") == "1"
         if enabled and attribute != "enabled" and not attribute.startswith("userdata"):
             raise OSError(errno.EINVAL, "Invalid argument", path)
+        if (attribute, value) in self.broken:
+            raise OSError(errno.EIO, "Input/output error", path)
         self._check_value(name, attribute, value, path)
         self.writes.append((name, attribute, value))
         super().write(name, attribute, value)
@@ -99,13 +115,23 @@ class FakeKernelConfigfs(ConfigfsStore):
                 ipaddress.ip_address(value)
             except ValueError:
                 refuse()
-        if attribute in ("local_port", "remote_port") and not value.isdigit():
-            refuse()
+        if attribute in ("local_port", "remote_port"):
+            if not value.isdigit():
+                refuse()
+            if int(value) > 65535:
+                raise OSError(errno.ERANGE, "Numerical result out of range", path)
         if attribute in ("enabled", "extended", "release") and value not in ("0", "1"):
             refuse()
+        if attribute == "enabled" and value == self.read(name, "enabled"):
+            refuse()  # "network logging has already started/stopped"
         if attribute == "enabled" and value == "1":
-            if self.read(name, "dev_name") not in self.devices:
+            dev = self.read(name, "dev_name")
+            if dev not in self.devices:
                 raise OSError(errno.ENODEV, "No such device", path)
+            if dev in self.enslaved:
+                raise OSError(errno.EBUSY, "Device or resource busy", path)
+            if dev in self.no_netpoll:
+                raise OSError(524, "Unknown error 524", path)
             if (
                 "release" in self.attributes(name)
                 and self.read(name, "release") == "1"

@@ -139,9 +139,79 @@ def test_userdata_limits(userdata, needle):
         validate_userdata(userdata)
 
 
-def test_missing_device_explains_the_kernels_refusal(kernel):
-    with pytest.raises(NetconsoleError, match="interface does not exist"):
+def test_missing_device_on_a_new_target_fails_and_leaves_nothing_behind(kernel):
+    with pytest.raises(NetconsoleError, match=r"refused to enable it: No such device \(ENODEV\); interface eth9 does"):
         reconcile(kernel, Target(**{**FRIEND.__dict__, "dev_name": "eth9"}))
+    assert not kernel.exists("cmdline0")
+
+
+def live_state(kernel):
+    return TargetReconciler(kernel, "cmdline0").snapshot()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"dev_name": "eth9"}, r"No such device \(ENODEV\); interface eth9 does not exist"),
+        (
+            {"dev_name": "eth1"},
+            r"Device or resource busy \(EBUSY\); eth1 is a port of a bridge or bond \(enslaved\)",
+        ),
+        ({"dev_name": "wlan0"}, r"\(ENOTSUPP\); wlan0 does not support netpoll"),
+    ],
+)
+def test_a_refused_enable_restores_the_old_target_and_enables_it_again(tmp_path, change, needle):
+    kernel = FakeKernelConfigfs(
+        str(tmp_path / "nc"),
+        devices={"eth0": "52:54:00:00:00:01", "eth1": "52:54:00:00:00:11", "wlan0": "52:54:00:00:00:21"},
+        enslaved={"eth1"},
+        no_netpoll={"wlan0"},
+    )
+    reconcile(kernel)
+    good = live_state(kernel)
+    with pytest.raises(NetconsoleError, match=needle) as failure:
+        reconcile(kernel, Target(**{**FRIEND.__dict__, **change, "remote_ip": "192.0.2.3"}))
+    assert "the previous attributes were restored and the target enabled again" in str(failure.value)
+    assert live_state(kernel) == good and good["enabled"] == "1"
+
+
+def test_a_refused_attribute_write_restores_what_was_already_written(kernel):
+    reconcile(kernel)
+    good = live_state(kernel)
+    kernel.broken.add(("remote_mac", "52:54:00:00:00:03"))
+    moved = Target(**{**FRIEND.__dict__, "remote_ip": "192.0.2.3", "remote_mac": "52:54:00:00:00:03"})
+    with pytest.raises(NetconsoleError, match=r"refused the write to remote_mac: Input/output error \(EIO\)"):
+        reconcile(kernel, moved)
+    # remote_ip had been written before remote_mac failed: it is back too
+    assert live_state(kernel) == good
+    assert kernel.writes[-2:] == [("cmdline0", "remote_ip", "192.0.2.2"), ("cmdline0", "enabled", "1")]
+
+
+def test_a_target_that_was_disabled_is_restored_and_stays_disabled(kernel):
+    reconcile(kernel, enabled=False)
+    good = live_state(kernel)
+    with pytest.raises(NetconsoleError, match="the target was disabled before and stays so"):
+        reconcile(kernel, Target(**{**FRIEND.__dict__, "dev_name": "eth9"}))
+    assert live_state(kernel) == good and good["enabled"] == "0"
+
+
+def test_when_the_restore_fails_too_the_message_says_logging_is_off(kernel):
+    reconcile(kernel)
+    kernel.broken.add(("remote_port", "6666"))  # the old value cannot be written back
+    with pytest.raises(NetconsoleError, match=r"restoring the previous attributes failed too .*NOT logging now"):
+        reconcile(kernel, Target(**{**FRIEND.__dict__, "remote_port": 7000, "dev_name": "eth9"}))
+
+
+def test_out_of_range_port_from_the_kernel_is_named(kernel):
+    kernel.create("cmdline0")
+    with pytest.raises(OSError, match="out of range"):
+        kernel.write("cmdline0", "remote_port", "70000")
+
+
+def test_the_fake_refuses_enabling_twice_as_the_kernel_does(kernel):
+    reconcile(kernel)
+    with pytest.raises(OSError, match="Invalid argument"):
+        kernel.write("cmdline0", "enabled", "1")
 
 
 # What the kernel started from `netconsole=+6665@192.0.2.1/eth0,6666@192.0.2.2/52:54:00:00:00:02` (FRIEND).

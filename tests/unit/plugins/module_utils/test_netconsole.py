@@ -14,7 +14,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     kernel_supports_release,
     kernel_takes_over_cmdline_targets,
     kernel_version,
-    parameter_from_cmdline,
     parse_parameter,
     parse_target,
     shortest_parameter_length,
@@ -127,12 +126,6 @@ def test_parse_defaults_and_flags():
         False,
     )
     assert parse_target("r+@/,@10.0.0.2/").release
-
-
-def test_last_netconsole_word_of_the_command_line_wins():
-    cmdline = "BOOT_IMAGE=/vmlinuz root=/dev/vda netconsole=@/,@10.0.0.1/ quiet netconsole=@/,@10.0.0.2/"
-    assert parameter_from_cmdline(cmdline) == "@/,@10.0.0.2/"
-    assert parameter_from_cmdline("root=/dev/vda") is None
 
 
 @pytest.mark.parametrize(
