@@ -45,7 +45,7 @@ def netconsole_targets(targets: object, variable: str = "sender_targets") -> lis
             if not isinstance(target, dict) or not target.get("remote_ip"):
                 raise NetconsoleError(f"{variable}[{index}]: each target needs remote_ip")
             fields = {k: target[k] for k in TARGET_FIELDS if target.get(k) is not None}
-            t = Target(**fields, variable=f"{variable}[{index}]").validated()
+            t = Target(**fields, variable=f"{variable}[{index}]").validated(allow_mac=True)  # discovery resolves a MAC
             checked.append({k: getattr(t, k) for k in TARGET_FIELDS})
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
@@ -70,7 +70,7 @@ def netconsole_merge_discovery(targets: list[dict], hops: list[dict]) -> list[di
         merged.append(
             dict(
                 target,
-                dev_name=target.get("dev_name") or found.get("interface"),
+                dev_name=found.get("interface") or target.get("dev_name"),  # a given MAC becomes its name
                 local_ip=target.get("local_ip") or found.get("source"),
                 remote_mac=target.get("remote_mac") or found.get("remote_mac"),
             )

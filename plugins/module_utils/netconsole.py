@@ -63,11 +63,21 @@ def is_mac(value: str) -> bool:
     return bool(_MAC_RE.match(value))
 
 
-def validate_interface(value: object, variable: str) -> str:
-    """An interface name as the kernel accepts it (or a MAC, which newer kernels take)."""
+def validate_interface(value: object, variable: str, allow_mac: bool = False) -> str:
+    """An interface name as configfs and the kernel command line take it (at most 15 characters).
+
+    A MAC address is never an interface name there. Only where discovery will turn it into the
+    name of the interface that has it (``allow_mac``) is it returned, normalized.
+    """
     name = str(value).strip()
     if is_mac(name):
-        return normalize_mac(name, variable)
+        if allow_mac:
+            return normalize_mac(name, variable)
+        raise NetconsoleError(
+            f"{variable}: {value!r} is a MAC address; configfs and the kernel command line take an "
+            f"interface name (1-{IFNAMSIZ - 1} characters). Give the name of the interface "
+            "(ip -br link shows it), or let discovery find it"
+        )
     if not name or len(name) >= IFNAMSIZ or name in (".", "..") or any(c in name for c in "/:,@; \t\n"):
         raise NetconsoleError(
             f"{variable}: {value!r} is not a network interface name "
@@ -100,8 +110,12 @@ class Target:
     release: bool = False
     variable: str = field(default="target", compare=False, repr=False)
 
-    def validated(self) -> Target:
-        """Return a copy with every field checked and normalized."""
+    def validated(self, allow_mac: bool = False) -> Target:
+        """Return a copy with every field checked and normalized.
+
+        ``allow_mac``: dev_name may still be a MAC address that discovery resolves to a name;
+        everything that writes a target (configfs, the command line) validates without it.
+        """
         var = self.variable
         remote_ip = normalize_ip(self.remote_ip, f"{var}.remote_ip")
         local_ip = normalize_ip(self.local_ip, f"{var}.local_ip") if self.local_ip else None
@@ -117,7 +131,7 @@ class Target:
         return Target(
             remote_ip=remote_ip,
             local_ip=local_ip,
-            dev_name=validate_interface(self.dev_name, f"{var}.dev_name") if self.dev_name else None,
+            dev_name=validate_interface(self.dev_name, f"{var}.dev_name", allow_mac) if self.dev_name else None,
             local_port=validate_port(self.local_port, f"{var}.local_port"),
             remote_port=validate_port(self.remote_port, f"{var}.remote_port"),
             remote_mac=normalize_mac(self.remote_mac, f"{var}.remote_mac") if self.remote_mac else None,
@@ -186,7 +200,7 @@ def parse_target(text: str) -> Target:
         extended=extended,
         release=release,
         variable="netconsole",
-    ).validated()
+    ).validated(allow_mac=True)  # read what is there (6.14+ kernels take a MAC); never written by us
 
 
 def parse_parameter(value: str) -> list[Target]:
