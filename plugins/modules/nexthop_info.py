@@ -10,37 +10,61 @@ module: nexthop_info
 short_description: Find the interface, source address and next-hop MAC netconsole needs to reach a receiver
 version_added: 0.1.0
 description:
-  - Asks the kernel over netlink (with pyroute2) how it would reach O(destination), the way
-    C(ip route get) does, and returns what a netconsole target needs.
+  - Asks the kernel over netlink (with pyroute2) how it would reach O(destination) from O(source) through
+    O(interface), the way C(ip route get DST from SRC oif DEV) does, and returns what a netconsole target needs.
   - Netconsole sends raw Ethernet frames without ARP, so the frames must carry the MAC of the next hop
     the destination's own MAC when it is on-link, the gateway's MAC when it is routed.
-  - When the neighbour entry of the next hop is missing, incomplete, stale, or still being probed, the module
-    sends one UDP datagram to the discard port (9) of O(destination) so that the kernel resolves it, and waits up
-    to O(timeout) seconds for a confirmed (reachable or permanent) entry.
-  - Read-only; safe in check mode (the resolving datagram is still sent, it changes no configuration).
-  - Fails for links netconsole cannot use. An interface enslaved to a bridge or bond B(fails) and names the master
-    to use, because netconsole stops logging on an interface when it joins a master.
+  - The route is looked up with the same source and interface the resolving datagram is then sent with, so under
+    policy routing (C(ip rule add from SRC table N)) the gateway of table N is the one resolved.
+  - When the neighbour entry of the next hop is missing, the module sends one UDP datagram to the discard port (9)
+    of O(destination), bound to the source address and the outgoing interface, so that the kernel resolves it,
+    and waits up to O(timeout) seconds for a confirmed (reachable or permanent) entry.
+  - An entry that is stale, failed, incomplete, delayed or being probed is deleted first (C(ip neigh del)) and the
+    datagram sent afresh; the kernel then broadcasts a new ARP request or neighbour solicitation at once, so a
+    live next hop answers in milliseconds and a next hop whose MAC changed (router or receiver NIC replaced) is
+    found with its new MAC. Left alone, the kernel waits delay_first_probe_time (5 s) and then asks the old MAC.
+    Reachable entries are used as is; permanent entries an administrator set are never touched, and used as is.
+  - Read-only as far as configuration goes; safe in check mode. The resolving datagram and the neighbour cache
+    changes above happen in check mode too (they change no configuration).
+  - Fails at once, naming the variable, for a multicast or broadcast destination, a destination of this host, a
+    blackhole/unreachable/prohibit route or no route, an O(interface) no route to the destination uses (naming the
+    interface and gateway the kernel does use), a O(source) that is not an address of this host or of the other IP
+    version, and links netconsole cannot use (no Ethernet address, down, no carrier, enslaved).
+  - An interface enslaved to a bridge or bond B(fails) and names the master to use, because netconsole stops
+    logging on an interface when it joins a master.
 author:
   - logswap.netconsole maintainers (@logswap)
 requirements:
   - pyroute2 (Debian package C(python3-pyroute2)) on the managed host
 options:
   destination:
-    description: IPv4 or IPv6 address of the receiver.
+    description: IPv4 or IPv6 unicast address of the receiver.
     type: str
     required: true
   interface:
     description:
-      - Send through this interface instead of the one the routing table chooses.
+      - Send through this interface instead of the one the routing table chooses. A route to O(destination) through
+        it must exist (a connected network or a route with this device); otherwise the module fails and names the
+        interface and gateway the kernel uses.
+      - May be given as the interface's MAC address; the module returns the interface's name in RV(interface)
+        (configfs and the kernel command line take only a name of at most 15 characters).
     type: str
   source:
     description:
-      - Use this local address as source instead of the one the kernel would pick.
+      - Use this local address as source instead of the one the kernel would pick. Must be an address of this host,
+        of the same IP version as O(destination).
     type: str
   timeout:
     description: Seconds to wait for the next hop's MAC to resolve.
     type: float
     default: 10
+  variable:
+    description:
+      - How messages name the inputs. Unset, they name this module's options (V(destination), V(interface),
+        V(source)). Set to the name of a variable that holds a netconsole target, such as V(sender_targets[1]),
+        messages name its keys instead - V(sender_targets[1].remote_ip), V(sender_targets[1].dev_name),
+        V(sender_targets[1].local_ip), V(sender_targets[1].remote_mac) - so a role's user knows what to change.
+    type: str
 extends_documentation_fragment:
   - logswap.netconsole.attributes
 attributes:
@@ -49,7 +73,7 @@ attributes:
   diff_mode:
     support: none
 notes:
-  - Run as root, so the resolving datagram can be bound to O(interface).
+  - Run as root, so the resolving datagram can be bound to the outgoing interface and the neighbour cache changed.
 seealso:
   - module: logswap.netconsole.target
 """
@@ -69,6 +93,14 @@ EXAMPLES = r"""
     destination: 2001:db8::2
     interface: eth1
     timeout: 5
+
+- name: Interface given by its MAC, source selecting a policy-routing table; messages name the role's variable
+  logswap.netconsole.nexthop_info:
+    destination: 203.0.113.2
+    interface: "52:54:00:12:34:56"
+    source: 198.51.100.7
+    variable: sender_targets[0]
+  register: hop  # hop.interface is the interface's name, e.g. eth0
 """
 
 RETURN = r"""
@@ -83,7 +115,7 @@ ip_version:
   type: int
   sample: 4
 interface:
-  description: Outgoing interface.
+  description: Outgoing interface, by name (also when O(interface) was given as a MAC address).
   returned: always
   type: str
   sample: eth0
@@ -93,7 +125,7 @@ interface_mac:
   type: str
   sample: "52:54:00:12:34:56"
 source:
-  description: Source address the kernel uses towards the destination.
+  description: Source address towards the destination, O(source) when given, else the one the kernel picks.
   returned: always
   type: str
   sample: 198.51.100.1
@@ -123,7 +155,8 @@ neighbour_state:
   type: str
   sample: reachable
 resolved:
-  description: Whether the module had to make the kernel resolve the next hop.
+  description: Whether the module had to make the kernel resolve the next hop (false for a reachable or permanent
+    entry).
   returned: always
   type: bool
   sample: false
