@@ -47,12 +47,13 @@ def netns(ns: str, *args: str) -> subprocess.CompletedProcess:
     return sh("ip", "netns", "exec", ns, *args)
 
 
-def render(out: Path, log_root: Path) -> None:
+def render(out: Path, log_root: Path, template: str = "rsyslog.conf.j2") -> None:
     extra = {
         "render_out": str(out),
         "receiver_log_root": str(log_root),
         "render_friends": FRIENDS,
         "receiver_input_options": {"device": RX_DEV},
+        "render_template": template,
     }
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
     playbook = str(ROOT / "tests" / "lib" / "render_receiver.yml")
@@ -177,3 +178,13 @@ def test_what_reaches_a_friends_file_of_control_characters_and_utf8(receiver):
         b" c1utf8\xc2\x9b[2J text \xc3\xa9\xe6\x97\xa5\xe6\x9c\xac end"
     ), line
     assert not any(byte < 0x20 for byte in line)
+
+
+def test_the_firewall_table_admits_a_link_local_friend_on_its_interface(tmp_path):
+    """nft accepts the role's table with a link-local friend: the zone becomes the input interface."""
+    need_root()
+    render(tmp_path / "table.nft", tmp_path / "remote", "nftables.nft.j2")
+    table = (tmp_path / "table.nft").read_text()
+    assert f'iifname "{RX_DEV}" udp dport 6666 ip6 saddr fe80::5 accept' in table
+    assert "%" not in table
+    sh("nft", "-c", "-f", str(tmp_path / "table.nft"))
