@@ -116,7 +116,7 @@ def normalize_address(value: object, variable: str) -> str:
     text = value.strip() if isinstance(value, str) else str(value) if value is not None else ""
     zone = ""
     if "%" in text:
-        text, _, zone = text.partition("%")
+        text, zone = text.split("%", 1)
         _interface(zone, f"{variable}: the zone of {value!r}")
     try:
         address = ipaddress.ip_address(text)
