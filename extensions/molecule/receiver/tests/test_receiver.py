@@ -218,6 +218,31 @@ def test_a_config_that_stops_escaping_control_characters_is_refused(host, name):
     assert host.check_output(f"sha256sum {CONF}") == before
 
 
+def test_a_conflict_with_another_drop_in_is_found_before_anything_changes(host, name):
+    """The whole configuration with the new drop-in is checked in a scratch copy before any directory or file."""
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    pid = host.check_output("systemctl show -p MainPID --value rsyslog")
+    other = "/etc/rsyslog.d/10-syslog-server.conf"
+    host.run(f'echo \'module(load="imudp" threads="2")\' > {other}')
+    carol = (
+        '{"receiver_friends": [{"name": "alice", "addresses": ["172.30.77.21"], "readers": ["alice"]},'
+        ' {"name": "carol", "addresses": ["172.30.77.23"]}]}'
+    )
+    try:
+        result = converge("-e", carol)
+    finally:
+        host.run(f"rm -f {other}")
+    assert result.returncode != 0
+    assert "rsyslogd -N1 refused rsyslog's configuration with the role's new drop-in" in result.stdout
+    assert "module 'imudp' already in this config" in result.stdout, result.stdout[-3000:]
+    assert "changed=0" in result.stdout, result.stdout[-1000:]
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert host.check_output("systemctl show -p MainPID --value rsyslog") == pid
+    assert not host.file(f"{LOG_ROOT}/carol").exists
+    assert host.run("ls -d /tmp/*.logswap-receiver").rc != 0  # the scratch directory is gone
+
+
 def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
     only_on_recv12(name)
     before = host.check_output(f"sha256sum {CONF}")
