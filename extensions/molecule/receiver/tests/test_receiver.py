@@ -181,7 +181,8 @@ def converge(*extra: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         check=False,
-        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+        # one message per line (the project's YAML result format wraps long messages)
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
     )
     proc.stdout += proc.stderr  # Ansible prints task errors on stderr
     return proc
