@@ -260,11 +260,12 @@ def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
 
 
 # Everything a receiver run could change: files and modes under the role's paths and /tmp (a crafted value's
-# program would write there), ACLs, fstab, the nftables ruleset (-s: without counters, which Docker's DNS rules
-# move), and whether rsyslog was restarted.
+# program would write there; Ansible's own module payloads there are left out), ACLs, fstab, the nftables
+# ruleset (-s: without counters, which Docker's DNS rules move), and whether rsyslog was restarted.
 SNAPSHOT = (
     "find /var/log/remote /etc/rsyslog.d /etc/rsyslog.conf /etc/logrotate.d /etc/nftables.d /etc/nftables.conf "
-    "/etc/fstab /tmp -xdev \\( -type d -printf '%p %m %u %g\\n' \\) -o -printf '%p %m %u %g %s %T@\\n' "
+    "/etc/fstab /tmp -xdev -path '/tmp/ansible_*' -prune -o -type d -printf '%p %m %u %g\\n' "
+    "-o -printf '%p %m %u %g %s %T@\\n' "
     "2>/dev/null | sort; getfacl -Rp /var/log/remote 2>/dev/null; nft -s list ruleset 2>/dev/null; "
     "systemctl show -p MainPID -p ExecMainStartTimestampMonotonic -p NRestarts rsyslog"
 )
