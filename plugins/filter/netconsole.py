@@ -10,6 +10,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import a
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
     validate_friends,
+    validate_receiver,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     TARGET_FIELDS,
@@ -30,6 +31,16 @@ def receiver_friends(friends: object, variable: str = "receiver_friends") -> lis
     """Checked, normalized friends (see module_utils.friends)."""
     try:
         return validate_friends(friends, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def receiver_settings(settings: object, os_family: str = "Debian") -> dict:
+    """Every receiver role variable checked in one place (see module_utils.friends.validate_receiver)."""
+    try:
+        if not isinstance(settings, dict):
+            raise NetconsoleError(f"receiver settings: expected a mapping, got {type(settings).__name__}")
+        return validate_receiver(settings, str(os_family))
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
@@ -166,6 +177,7 @@ class FilterModule:
         return {
             "receiver_friends": receiver_friends,
             "receiver_missing_readers": receiver_missing_readers,
+            "receiver_settings": receiver_settings,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
             "netconsole_parameter_bound": netconsole_parameter_bound,
