@@ -10,6 +10,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import a
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
     validate_friends,
+    validate_receiver,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     TARGET_FIELDS,
@@ -18,6 +19,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     check_parameter_bound,
     check_release_support,
     format_parameter,
+    is_mac,
     normalize_ip,
     validate_port,
     validate_targets,
@@ -33,6 +35,16 @@ def receiver_friends(friends: object, variable: str = "receiver_friends") -> lis
         raise AnsibleFilterError(str(exc)) from None
 
 
+def receiver_settings(settings: object, os_family: str = "Debian") -> dict:
+    """Every receiver role variable checked in one place (see module_utils.friends.validate_receiver)."""
+    try:
+        if not isinstance(settings, dict):
+            raise NetconsoleError(f"receiver settings: expected a mapping, got {type(settings).__name__}")
+        return validate_receiver(settings, str(os_family))
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 def receiver_missing_readers(friends: list[dict], accounts: dict, variable: str = "receiver_friends") -> list[str]:
     return missing_readers(friends, accounts or {}, variable)
 
@@ -44,7 +56,8 @@ def _as_dicts(targets: list[Target]) -> list[dict]:
 def netconsole_targets(targets: object, variable: str = "sender_targets") -> list[dict]:
     """Checked targets as dicts with every field filled and normalized (unknown keys and duplicates refused)."""
     try:
-        return _as_dicts(validate_targets(targets, variable))
+        # dev_name may still be a MAC here: discovery turns it into the interface's name
+        return _as_dicts(validate_targets(targets, variable, allow_mac=True))
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
 
@@ -52,7 +65,7 @@ def netconsole_targets(targets: object, variable: str = "sender_targets") -> lis
 def netconsole_parameter_bound(targets: object, variable: str = "sender_targets") -> int:
     """The shortest the ``netconsole=`` value can be after discovery; fails when even that is over the limit."""
     try:
-        return check_parameter_bound(validate_targets(targets, variable), variable)
+        return check_parameter_bound(validate_targets(targets, variable, allow_mac=True), variable)
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
 
@@ -65,7 +78,9 @@ def netconsole_release_check(
 ) -> bool:
     """True when every installed kernel (image paths such as /boot/vmlinuz-6.1.0-18-amd64) takes ``r``."""
     try:
-        check_release_support(validate_targets(targets, variable), list(kernel_images or []), variable, persist_hint)
+        check_release_support(
+            validate_targets(targets, variable, allow_mac=True), list(kernel_images or []), variable, persist_hint
+        )
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
     return True
@@ -88,10 +103,13 @@ def netconsole_merge_discovery(targets: list[dict], hops: list[dict]) -> list[di
     merged = []
     for target, hop in zip(targets, hops, strict=True):
         found = {} if hop.get("skipped") else hop
+        given = target.get("dev_name")
+        # a given name stays; a given MAC becomes its interface's name (and stays a MAC, refused, if not found)
+        dev_name = given if given and not is_mac(given) else found.get("interface") or given
         merged.append(
             dict(
                 target,
-                dev_name=target.get("dev_name") or found.get("interface"),
+                dev_name=dev_name,
                 local_ip=target.get("local_ip") or found.get("source"),
                 remote_mac=target.get("remote_mac") or found.get("remote_mac"),
             )
@@ -159,6 +177,7 @@ class FilterModule:
         return {
             "receiver_friends": receiver_friends,
             "receiver_missing_readers": receiver_missing_readers,
+            "receiver_settings": receiver_settings,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
             "netconsole_parameter_bound": netconsole_parameter_bound,

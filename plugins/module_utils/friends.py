@@ -1,24 +1,89 @@
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The receiver's friends: checked and normalized before anything on the host changes."""
+"""The receiver's settings and friends: checked before anything on the host changes.
+
+Every value that reaches rsyslog, logrotate or nftables text is checked here against what that setting may be,
+so no value can add a directive (a quote, a newline or a brace never gets through), and every message names the
+role variable. Values are refused unless written in the exact form the templates render, so a template that
+renders the variable as given renders the checked value.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import posixpath
 import re
+from collections.abc import Mapping
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     NetconsoleError,
-    normalize_ip,
+    as_bool,
+    as_list,
+    as_mapping,
+    check_keys,
+    check_pattern,
 )
 
 # A friend's name becomes a directory name and an rsyslog action name.
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_USER_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}\$?$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+# useradd's NAME_REGEX (Debian's default), with the trailing '$' of machine accounts.
+_USER_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}\$?")
+# An interface name as an address zone: what getnameinfo() puts after '%', so what %fromhost-ip% shows.
+_ZONE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}")
+# Absolute path characters that mean nothing to rsyslog, logrotate or a shell glob.
+_PATH_RE = re.compile(r"/[A-Za-z0-9_.+@,:=/-]*")
+_DIGITS_RE = re.compile(r"[0-9]+")
+# logrotate's size syntax: a number of bytes, or k, M, G.
+_SIZE_RE = re.compile(r"[1-9][0-9]*[kMG]?")
+_TZ_RE = re.compile(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]")
+
+FRIEND_KEYS = ("name", "addresses", "readers")
+RCVBUF_MIN, RCVBUF_MAX = 4096, 1 << 30  # rsyslog refuses rcvbufSize above 1 GiB
+
+
+def _int_text(value: object, variable: str, minimum: int, maximum: int) -> int:
+    """A whole number written plainly (no sign, space or newline) within bounds."""
+    text = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not _DIGITS_RE.fullmatch(text):
+        raise NetconsoleError(f"{variable}: {value!r} is not a whole number; write digits only, e.g. {minimum}")
+    number = int(text)
+    if not minimum <= number <= maximum:
+        raise NetconsoleError(f"{variable}: {value!r} is out of range; give a number from {minimum} to {maximum}")
+    return number
+
+
+def _interface(value: object, variable: str) -> str:
+    return check_pattern(value, _ZONE_RE, variable, "an interface name (letters, digits, '_', '.', '-'; 15 at most)")
+
+
+# imudp input() parameters a user may add, each with the check of its value. The role sets port, address,
+# ruleset, name and rcvbufSize itself; module() parameters (threads, batchSize, ...) do not belong to input().
+def _bool_on_off(value: object, variable: str) -> str:
+    return "on" if as_bool(value, variable) else "off"
+
+
+INPUT_OPTIONS = {
+    "ratelimit.interval": lambda v, n: str(_int_text(v, n, 0, 86400)),
+    "ratelimit.burst": lambda v, n: str(_int_text(v, n, 1, 1 << 31)),
+    "device": _interface,
+    "ipfreebind": lambda v, n: str(_int_text(v, n, 0, 2)),
+    "defaultTZ": lambda v, n: check_pattern(v, _TZ_RE, n, "a UTC offset such as +01:00"),
+    "name.appendPort": _bool_on_off,
+}
+_ROLE_OWNED = {
+    "port": "receiver_port",
+    "address": "receiver_bind_address",
+    "rcvbufsize": "receiver_rcvbuf",
+    "ruleset": "the role (it files each friend's lines)",
+    "name": "the role",
+    "type": "the role",
+}
+_MODULE_PARAMETERS = ("threads", "batchsize", "timerequery", "schedulingpolicy", "schedulingpriority", "preservecase")
 
 
 def _check_name(name: object, variable: str) -> str:
-    text = str(name) if name is not None else ""
-    if not _NAME_RE.match(text) or ".." in text:
+    text = str(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else ""
+    if not _NAME_RE.fullmatch(text) or ".." in text:
         raise NetconsoleError(
             f"{variable}: {name!r} cannot be a directory name under the log root; use letters, "
             "digits, '.', '_' or '-' (no '/', '..' or spaces, at most 63 characters)"
@@ -26,23 +91,51 @@ def _check_name(name: object, variable: str) -> str:
     return text
 
 
-def _check_user(user: object, variable: str) -> str:
-    text = str(user)
-    if not _USER_RE.match(text):
-        raise NetconsoleError(f"{variable}: {user!r} is not a valid user name")
+def _check_user(user: object, variable: str, what: str = "user") -> str:
+    text = user if isinstance(user, str) else ""
+    if not _USER_RE.fullmatch(text):
+        raise NetconsoleError(
+            f"{variable}: {user!r} is not a valid {what} name (lower-case letters, digits, '_', '.', '-')"
+        )
+    return text
+
+
+def _check_reader(user: object, variable: str) -> str:
+    text = _check_user(user, variable)
     if text == "root":
         raise NetconsoleError(f"{variable}: readers are unprivileged accounts; root reads everything already")
     return text
 
 
-def _as_list(value: object, variable: str) -> list:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, (list, tuple)):
-        raise NetconsoleError(f"{variable}: expected a list, got {type(value).__name__}")
-    return list(value)
+def normalize_address(value: object, variable: str) -> str:
+    """The form rsyslog's %fromhost-ip% shows for a sender at this address, or fail.
+
+    An IPv4-mapped IPv6 address is the IPv4 sender it stands for (rsyslog receives IPv4 on an IPv4 socket);
+    a link-local IPv6 address only means something with its interface, which getnameinfo() appends as '%zone'.
+    """
+    text = value.strip() if isinstance(value, str) else str(value) if value is not None else ""
+    zone = ""
+    if "%" in text:
+        text, zone = text.split("%", 1)
+        _interface(zone, f"{variable}: the zone of {value!r}")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise NetconsoleError(f"{variable}: {value!r} is not an IPv4 or IPv6 address") from None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        if zone:
+            raise NetconsoleError(f"{variable}: {value!r} is an IPv4 address; it takes no zone")
+        return str(address.ipv4_mapped)
+    if address.version == 6 and address.is_link_local:
+        if not zone:
+            raise NetconsoleError(
+                f"{variable}: {value!r} is link-local, the same address on every link; add the receiver's "
+                f"interface it arrives on, e.g. '{address}%eth0'"
+            )
+        return f"{address}%{zone}"
+    if zone:
+        raise NetconsoleError(f"{variable}: {value!r}: only a link-local IPv6 address (fe80::/10) takes a zone")
+    return str(address)
 
 
 def validate_friends(friends: object, variable: str = "receiver_friends") -> list[dict]:
@@ -54,16 +147,16 @@ def validate_friends(friends: object, variable: str = "receiver_friends") -> lis
     owners: dict[str, str] = {}
     for index, friend in enumerate(friends):
         where = f"{variable}[{index}]"
-        if not isinstance(friend, dict):
-            raise NetconsoleError(f"{where}: expected a mapping with name, addresses and readers")
+        friend = as_mapping(friend, where, "a mapping with name, addresses and readers")
+        check_keys(friend, FRIEND_KEYS, where)
         name = _check_name(friend.get("name"), f"{where}.name")
         where = f"{variable}[{name}]"
         if name in names:
             raise NetconsoleError(f"{where}.name: {name!r} is given twice (entries {names[name]} and {index})")
         names[name] = index
         addresses = [
-            normalize_ip(address, f"{where}.addresses")
-            for address in _as_list(friend.get("addresses"), f"{where}.addresses")
+            normalize_address(address, f"{where}.addresses")
+            for address in as_list(friend.get("addresses"), f"{where}.addresses")
         ]
         if not addresses:
             raise NetconsoleError(f"{where}.addresses: at least one source address is needed")
@@ -74,7 +167,7 @@ def validate_friends(friends: object, variable: str = "receiver_friends") -> lis
                     "lines are filed by source address, so each address belongs to one friend"
                 )
             owners[address] = name
-        readers = [_check_user(u, f"{where}.readers") for u in _as_list(friend.get("readers"), f"{where}.readers")]
+        readers = [_check_reader(u, f"{where}.readers") for u in as_list(friend.get("readers"), f"{where}.readers")]
         result.append({"name": name, "addresses": sorted(set(addresses)), "readers": sorted(set(readers))})
     return result
 
@@ -88,3 +181,96 @@ def missing_readers(friends: list[dict], accounts: dict, variable: str = "receiv
         for user in friend["readers"]
         if user not in accounts
     ]
+
+
+def check_log_root(value: object, variable: str = "receiver_log_root") -> str:
+    text = check_pattern(
+        value, _PATH_RE, variable, "an absolute path of letters, digits and '_.+@,:=-' (no spaces, quotes or globs)"
+    )
+    normal = posixpath.normpath(text)
+    if normal != text:
+        raise NetconsoleError(f"{variable}: {value!r} is not a normalized path; write {normal!r}")
+    if text == "/":
+        raise NetconsoleError(
+            f"{variable}: '/' cannot hold the friends' directories; give a directory such as /var/log/remote"
+        )
+    return text
+
+
+def check_input_options(options: object, variable: str = "receiver_input_options") -> list[tuple[str, str]]:
+    """``[(parameter, value)]`` for rsyslog's imudp ``input()``: known parameters, each value checked."""
+    options = as_mapping(options if options is not None else {}, variable)
+    known = {name.lower(): name for name in INPUT_OPTIONS}
+    checked = []
+    for key, value in options.items():
+        lower = str(key).lower()
+        if lower in _ROLE_OWNED:
+            raise NetconsoleError(f"{variable}: {key!r} is set by {_ROLE_OWNED[lower]}, not here")
+        if lower in _MODULE_PARAMETERS:
+            raise NetconsoleError(
+                f"{variable}: {key!r} is a parameter of imudp's module(), not of input(); the role does not set it"
+            )
+        if lower not in known:
+            raise NetconsoleError(
+                f"{variable}: unknown imudp input() parameter {key!r}; the role accepts {', '.join(INPUT_OPTIONS)}"
+            )
+        name = known[lower]
+        checked.append((name, INPUT_OPTIONS[name](value, f"{variable}.{name}")))
+    return sorted(checked)
+
+
+def _check_reachable(bind: str, friends: list[dict], variable: str) -> None:
+    """rsyslog binds one socket to a given address (IPv6 sockets IPV6_V6ONLY): the other family never arrives."""
+    if not bind:
+        return
+    version = ipaddress.ip_address(bind.partition("%")[0]).version
+    for friend in friends:
+        for address in friend["addresses"]:
+            if ipaddress.ip_address(address.partition("%")[0]).version != version:
+                raise NetconsoleError(
+                    f"{variable}: {bind} is an IPv{version} address, so rsyslog would never receive from "
+                    f"receiver_friends[{friend['name']}].addresses {address} (IPv{6 if version == 4 else 4}); "
+                    "leave receiver_bind_address empty to listen on both"
+                )
+
+
+def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
+    """Every receiver role variable, checked, in one place: ``settings`` maps each variable name to its value."""
+    friends = validate_friends(settings.get("receiver_friends"))
+    bind_value = settings.get("receiver_bind_address")
+    bind = "" if bind_value is None or bind_value == "" else normalize_address(bind_value, "receiver_bind_address")
+    _check_reachable(bind, friends, "receiver_bind_address")
+    firewall = as_bool(settings.get("receiver_firewall"), "receiver_firewall")
+    if firewall and os_family == "RedHat":
+        for friend in friends:
+            zoned = [a for a in friend["addresses"] if "%" in a]
+            if zoned:
+                raise NetconsoleError(
+                    f"receiver_friends[{friend['name']}].addresses: firewalld rich rules take no zone, so "
+                    f"{zoned[0]} cannot be opened with receiver_firewall; open it yourself and set "
+                    "receiver_firewall false"
+                )
+
+    def number(name: str, minimum: int, maximum: int) -> int:
+        return _int_text(settings.get(name), name, minimum, maximum)
+
+    return {
+        "friends": friends,
+        "port": number("receiver_port", 1, 65535),
+        "bind": bind,
+        "log_root": check_log_root(settings.get("receiver_log_root")),
+        "log_owner": _check_user(settings.get("receiver_log_owner"), "receiver_log_owner"),
+        "log_group": _check_user(settings.get("receiver_log_group"), "receiver_log_group", "group"),
+        "rcvbuf": number("receiver_rcvbuf", RCVBUF_MIN, RCVBUF_MAX),
+        "input_options": check_input_options(settings.get("receiver_input_options")),
+        "logrotate_rotate": number("receiver_logrotate_rotate", 0, 100000),
+        "logrotate_maxage": number("receiver_logrotate_maxage", 1, 100000),
+        "logrotate_maxsize": check_pattern(
+            settings.get("receiver_logrotate_maxsize"),
+            _SIZE_RE,
+            "receiver_logrotate_maxsize",
+            "a logrotate size: a number of bytes, or a number followed by k, M or G (e.g. 100M)",
+        ),
+        "manage_fstab": as_bool(settings.get("receiver_manage_fstab"), "receiver_manage_fstab"),
+        "firewall": firewall,
+    }

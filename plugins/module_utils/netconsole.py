@@ -77,11 +77,21 @@ def is_mac(value: str) -> bool:
     return bool(_MAC_RE.match(value))
 
 
-def validate_interface(value: object, variable: str) -> str:
-    """An interface name as the kernel accepts it (or a MAC, which newer kernels take)."""
+def validate_interface(value: object, variable: str, allow_mac: bool = False) -> str:
+    """An interface name as configfs and the kernel command line take it (at most 15 characters).
+
+    A MAC address is never an interface name there. Only where discovery will turn it into the
+    name of the interface that has it (``allow_mac``) is it returned, normalized.
+    """
     name = str(value).strip()
     if is_mac(name):
-        return normalize_mac(name, variable)
+        if allow_mac:
+            return normalize_mac(name, variable)
+        raise NetconsoleError(
+            f"{variable}: {value!r} is a MAC address; configfs and the kernel command line take an "
+            f"interface name (1-{IFNAMSIZ - 1} characters). Give the name of the interface "
+            "(ip -br link shows it), or let discovery find it"
+        )
     if not name or len(name) >= IFNAMSIZ or name in (".", "..") or any(c in name for c in "/:,@; \t\n"):
         raise NetconsoleError(
             f"{variable}: {value!r} is not a network interface name "
@@ -114,8 +124,12 @@ class Target:
     release: bool = False
     variable: str = field(default="target", compare=False, repr=False)
 
-    def validated(self) -> Target:
-        """Return a copy with every field checked and normalized."""
+    def validated(self, allow_mac: bool = False) -> Target:
+        """Return a copy with every field checked and normalized.
+
+        ``allow_mac``: dev_name may still be a MAC address that discovery resolves to a name;
+        everything that writes a target (configfs, the command line) validates without it.
+        """
         var = self.variable
         remote_ip = normalize_ip(self.remote_ip, f"{var}.remote_ip")
         local_ip = normalize_ip(self.local_ip, f"{var}.local_ip") if self.local_ip else None
@@ -134,7 +148,7 @@ class Target:
         return Target(
             remote_ip=remote_ip,
             local_ip=local_ip,
-            dev_name=validate_interface(self.dev_name, f"{var}.dev_name") if self.dev_name else None,
+            dev_name=validate_interface(self.dev_name, f"{var}.dev_name", allow_mac) if self.dev_name else None,
             local_port=validate_port(self.local_port, f"{var}.local_port"),
             remote_port=validate_port(self.remote_port, f"{var}.remote_port"),
             remote_mac=normalize_mac(self.remote_mac, f"{var}.remote_mac") if self.remote_mac else None,
@@ -168,17 +182,20 @@ def format_parameter(targets: list[Target], variable: str = "sender_targets") ->
     return value
 
 
-def target_from_mapping(mapping: object, variable: str) -> Target:
-    """One target as a user writes it (a dict), checked: known keys only, remote_ip given, every field valid."""
+def target_from_mapping(mapping: object, variable: str, allow_mac: bool = False) -> Target:
+    """One target as a user writes it (a dict), checked: known keys only, remote_ip given, every field valid.
+
+    ``allow_mac``: dev_name may be the interface's MAC, which discovery resolves to its name.
+    """
     given = as_mapping(mapping, variable, "a target (a mapping with at least remote_ip)")
     check_keys(given, TARGET_FIELDS, variable)
     if given.get("remote_ip") in (None, ""):
         raise NetconsoleError(f"{variable}.remote_ip: missing; give the receiver's IPv4 or IPv6 address")
     fields = {key: given[key] for key in TARGET_FIELDS if given.get(key) not in (None, "")}
-    return Target(**fields, variable=variable).validated()
+    return Target(**fields, variable=variable).validated(allow_mac=allow_mac)
 
 
-def validate_targets(targets: object, variable: str = "sender_targets") -> list[Target]:
+def validate_targets(targets: object, variable: str = "sender_targets", allow_mac: bool = False) -> list[Target]:
     """Every target checked, and no receiver (address and port) given twice: it would get every line twice."""
     if not isinstance(targets, (list, tuple)):
         raise NetconsoleError(
@@ -187,7 +204,7 @@ def validate_targets(targets: object, variable: str = "sender_targets") -> list[
         )
     if not targets:
         raise NetconsoleError(f"{variable}: at least one target is needed; give each receiver's remote_ip")
-    checked = [target_from_mapping(target, f"{variable}[{index}]") for index, target in enumerate(targets)]
+    checked = [target_from_mapping(target, f"{variable}[{index}]", allow_mac) for index, target in enumerate(targets)]
     try:
         check_unique((f"{t.remote_ip} port {t.remote_port}" for t in checked), variable, "the receiver")
     except NetconsoleError as exc:
@@ -199,12 +216,15 @@ def shortest_parameter_length(targets: Iterable[Target]) -> int:
     """The shortest ``netconsole=`` value discovery can lead to: what it fills, at its shortest."""
     filled = []
     for target in targets:
-        t = target.validated()
+        t = target.validated(allow_mac=True)
         filled.append(
             Target(
                 **{
                     **{key: getattr(t, key) for key in TARGET_FIELDS},
-                    "dev_name": t.dev_name or _SHORTEST_DISCOVERED["dev_name"],
+                    # a MAC given as dev_name becomes the interface's name, at least one character
+                    "dev_name": t.dev_name
+                    if t.dev_name and not is_mac(t.dev_name)
+                    else _SHORTEST_DISCOVERED["dev_name"],
                     "local_ip": t.local_ip or _SHORTEST_DISCOVERED[ip_version(t.remote_ip)],
                     "remote_mac": t.remote_mac or _SHORTEST_DISCOVERED["remote_mac"],
                 },
@@ -308,7 +328,7 @@ def parse_target(text: str) -> Target:
         extended=extended,
         release=release,
         variable="netconsole",
-    ).validated()
+    ).validated(allow_mac=True)  # read what is there (6.14+ kernels take a MAC); never written by us
 
 
 def parse_parameter(value: str) -> list[Target]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import difflib
 import json
 import os
 import re
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import testinfra
+import yaml
 
 testinfra_hosts = ["ansible://recv12", "ansible://recv13"]
 ADDRESSES = {"recv12": "172.30.77.11", "recv13": "172.30.77.12"}
@@ -178,7 +181,8 @@ def converge(*extra: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         check=False,
-        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+        # one message per line (the project's YAML result format wraps long messages)
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
     )
     proc.stdout += proc.stderr  # Ansible prints task errors on stderr
     return proc
@@ -201,28 +205,6 @@ def test_a_broken_rsyslog_option_is_refused_and_nothing_changes(host, name):
     wait_for_text(host, f"{LOG_ROOT}/alice/console.log", tag)
 
 
-def test_bad_values_fail_before_any_change_naming_the_variable(host, name):
-    only_on_recv12(name)
-    before = host.check_output(f"sha256sum {CONF}")
-    friend_a = {"name": "a", "addresses": ["10.1.1.1"]}
-    cases = [
-        ({"receiver_port": 70000}, "receiver_port: 70000 is not a UDP port"),
-        ({"receiver_friends": [{"name": "../etc", "addresses": ["172.30.77.21"]}]}, "receiver_friends[0].name"),
-        ({"receiver_friends": [{"name": "carol", "addresses": ["172.30.77.300"]}]}, "'172.30.77.300' is not"),
-        ({"receiver_friends": [friend_a, {"name": "b", "addresses": ["10.1.1.1"]}]}, "also given for friend 'a'"),
-        (
-            {"receiver_friends": [{"name": "carol", "addresses": ["10.1.1.3"], "readers": ["carol"]}]},
-            "user 'carol' does not exist on this host",
-        ),
-    ]
-    for extra, needle in cases:
-        result = converge("-e", json.dumps(extra))
-        assert result.returncode != 0 and needle in result.stdout, (extra, result.stdout[-2000:])
-        assert "changed=0" in result.stdout, result.stdout[-1000:]
-    assert host.check_output(f"sha256sum {CONF}") == before
-    assert not host.file(f"{LOG_ROOT}/carol").exists
-
-
 def test_a_config_that_stops_escaping_control_characters_is_refused(host, name):
     only_on_recv12(name)
     before = host.check_output(f"sha256sum {CONF}")
@@ -235,6 +217,31 @@ def test_a_config_that_stops_escaping_control_characters_is_refused(host, name):
     assert result.returncode != 0
     assert f"{unescaping} turns off escapeControlCharactersOnReceive" in result.stdout, result.stdout[-2000:]
     assert host.check_output(f"sha256sum {CONF}") == before
+
+
+def test_a_conflict_with_another_drop_in_is_found_before_anything_changes(host, name):
+    """The whole configuration with the new drop-in is checked in a scratch copy before any directory or file."""
+    only_on_recv12(name)
+    before = host.check_output(f"sha256sum {CONF}")
+    pid = host.check_output("systemctl show -p MainPID --value rsyslog")
+    other = "/etc/rsyslog.d/10-syslog-server.conf"
+    host.run(f'echo \'module(load="imudp" threads="2")\' > {other}')
+    carol = (
+        '{"receiver_friends": [{"name": "alice", "addresses": ["172.30.77.21"], "readers": ["alice"]},'
+        ' {"name": "carol", "addresses": ["172.30.77.23"]}]}'
+    )
+    try:
+        result = converge("-e", carol)
+    finally:
+        host.run(f"rm -f {other}")
+    assert result.returncode != 0
+    assert "rsyslogd -N1 refused rsyslog's configuration with the role's new drop-in" in result.stdout
+    assert "module 'imudp' already in this config" in result.stdout, result.stdout[-3000:]
+    assert "changed=0" in result.stdout, result.stdout[-1000:]
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert host.check_output("systemctl show -p MainPID --value rsyslog") == pid
+    assert not host.file(f"{LOG_ROOT}/carol").exists
+    assert host.run("ls -d /tmp/*.logswap-receiver").rc != 0  # the scratch directory is gone
 
 
 def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
@@ -250,3 +257,127 @@ def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
     assert "172.30.77.23" in result.stdout and "changed=0" not in result.stdout
     assert host.check_output(f"sha256sum {CONF}") == before
     assert not host.file(f"{LOG_ROOT}/carol").exists
+
+
+# Everything a receiver run could change: files and modes under the role's paths and /tmp (a crafted value's
+# program would write there; Ansible's own module payloads there are left out), ACLs, fstab, the nftables
+# ruleset (-s: without counters, which Docker's DNS rules move), and whether rsyslog was restarted.
+SNAPSHOT = (
+    "find /var/log/remote /etc/rsyslog.d /etc/rsyslog.conf /etc/logrotate.d /etc/nftables.d /etc/nftables.conf "
+    "/etc/fstab /tmp -xdev -path '/tmp/ansible_*' -prune -o -type d -printf '%p %m %u %g\\n' "
+    "-o -printf '%p %m %u %g %s %T@\\n' "
+    "2>/dev/null | sort; getfacl -Rp /var/log/remote 2>/dev/null; nft -s list ruleset 2>/dev/null; "
+    "systemctl show -p MainPID -p ExecMainStartTimestampMonotonic -p NRestarts rsyslog"
+)
+BAD_VALUES = yaml.safe_load(
+    (Path(__file__).resolve().parents[4] / "tests" / "lib" / "receiver_bad_values.yml").read_text()
+)
+
+
+def bad_values_playbook(results: Path) -> list[dict]:
+    """One play per bad value: the role inside block/rescue, then the host's snapshot compared with the first."""
+    snapshot = {"ansible.builtin.command": {"argv": ["sh", "-c", SNAPSHOT]}, "changed_when": False}
+    plays = [
+        {
+            "name": "Take the snapshot of the converged host",
+            "hosts": "recv12",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "Snapshot", **snapshot, "register": "__bad_first"},
+                {"name": "Keep it", "ansible.builtin.set_fact": {"__bad_before": "{{ __bad_first.stdout }}"}},
+                {"name": "No results yet", "ansible.builtin.set_fact": {"__bad_results": []}},
+            ],
+        }
+    ]
+    for case in BAD_VALUES:
+        record = (
+            "{{ __bad_results + [{'id': %r, 'msg': %s, 'unchanged': __bad_after.stdout == __bad_before, "
+            "'after': __bad_after.stdout}] }}"
+        )
+        plays.append(
+            {
+                "name": f"Bad value {case['id']}",
+                "hosts": "recv12",
+                "gather_facts": False,
+                "vars": case["vars"],
+                "tasks": [
+                    {
+                        "name": "Run the role",
+                        "block": [
+                            {
+                                "name": "The role",
+                                "ansible.builtin.include_role": {"name": "logswap.netconsole.receiver"},
+                            },
+                            {"name": "Snapshot", **snapshot, "register": "__bad_after"},
+                            {
+                                "name": "Record",
+                                "ansible.builtin.set_fact": {"__bad_results": record % (case["id"], "None")},
+                            },
+                        ],
+                        "rescue": [
+                            {"name": "Snapshot", **snapshot, "register": "__bad_after"},
+                            {
+                                "name": "Record",
+                                "ansible.builtin.set_fact": {
+                                    "__bad_results": record
+                                    % (case["id"], "ansible_failed_result.msg | default('') | string")
+                                },
+                            },
+                        ],
+                    }
+                ],
+            }
+        )
+    plays.append(
+        {
+            "name": "Hand the results to the test",
+            "hosts": "recv12",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Write them",
+                    "ansible.builtin.copy": {
+                        "content": "{{ {'before': __bad_before, 'results': __bad_results} | to_json }}",
+                        "dest": str(results),
+                        "mode": "0600",
+                    },
+                    "delegate_to": "localhost",
+                }
+            ],
+        }
+    )
+    return plays
+
+
+def test_about_sixty_bad_values_each_fail_naming_the_variable_and_change_nothing(host, name, tmp_path):
+    """tests/lib/receiver_bad_values.yml through the role on the converged host, one play each, one run."""
+    only_on_recv12(name)
+    playbook, results = tmp_path / "bad_values.yml", tmp_path / "results.json"
+    playbook.write_text(json.dumps(bad_values_playbook(results)))
+    before = host.check_output(f"sha256sum {CONF}")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    handed = json.loads(results.read_text())
+    outcomes = {r["id"]: r for r in handed["results"]}
+    assert list(outcomes) == [case["id"] for case in BAD_VALUES]
+    problems = []
+    for case in BAD_VALUES:
+        outcome = outcomes[case["id"]]
+        if outcome["msg"] is None:
+            problems.append(f"{case['id']}: the role succeeded")
+            continue
+        missing = [needle for needle in case["needles"] if needle not in outcome["msg"]]
+        if missing:
+            problems.append(f"{case['id']}: {missing} not in {outcome['msg'][:600]!r}")
+        if not outcome["unchanged"]:
+            diff = difflib.unified_diff(handed["before"].splitlines(), outcome["after"].splitlines(), lineterm="", n=0)
+            problems.append(f"{case['id']}: the host changed: " + "\n".join(list(diff)[2:40]))
+    assert problems == [], "\n".join(problems)
+    assert host.check_output(f"sha256sum {CONF}") == before
+    assert host.run("test -e /tmp/pwned -o -e /tmp/world").rc != 0

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.friends import missing_readers, validate_friends
+import pytest
+import yaml
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
+    missing_readers,
+    validate_friends,
+    validate_receiver,
+)
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import NetconsoleError
 
 
@@ -40,6 +47,9 @@ def test_a_single_address_string_is_accepted():
         ),
         ([{"name": "a", "addresses": ["192.0.2.1"], "readers": ["Bad User"]}], "receiver_friends[a].readers"),
         ([{"name": "a", "addresses": ["192.0.2.1"], "readers": ["root"]}], "root reads everything"),
+        ([{"name": "a\n", "addresses": ["192.0.2.1"]}], "receiver_friends[0].name: 'a\\n' cannot be"),
+        ([{"name": "a", "addresses": ["192.0.2.1"], "readers": ["al\n"]}], "receiver_friends[a].readers: 'al\\n'"),
+        ([{"name": "a", "addresses": ["192.0.2.1"], "reader": ["alice"]}], "receiver_friends[0]: unknown key 'reader'"),
         ("alice", "receiver_friends: expected a list"),
     ],
 )
@@ -55,3 +65,89 @@ def test_missing_readers_are_listed_by_friend():
         "receiver_friends[a].readers: user 'ghost' does not exist on this host; "
         "create the account first (or remove it from readers)"
     ]
+
+
+# Every receiver variable, checked in one place (validate_receiver) -------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[4]
+DEFAULTS = yaml.safe_load((ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text())
+SCENARIO_FRIENDS = [
+    {"name": "alice", "addresses": ["172.30.77.21"], "readers": ["alice"]},
+    {"name": "bob", "addresses": ["172.30.77.22"], "readers": ["bob"]},
+]
+BAD_VALUES = yaml.safe_load((ROOT / "tests" / "lib" / "receiver_bad_values.yml").read_text())
+
+
+def settings(**overrides: object) -> dict:
+    return {**DEFAULTS, "receiver_friends": SCENARIO_FRIENDS, **overrides}
+
+
+def test_the_defaults_and_the_scenarios_friends_pass():
+    checked = validate_receiver(settings())
+    assert checked["port"] == 6666 and checked["bind"] == "" and checked["input_options"] == []
+    assert checked["log_root"] == "/var/log/remote" and checked["logrotate_maxsize"] == "100M"
+    assert checked["manage_fstab"] is True and checked["firewall"] is False
+
+
+@pytest.mark.parametrize("case", [c for c in BAD_VALUES if c.get("stage", "filter") == "filter"], ids=lambda c: c["id"])
+def test_each_bad_value_is_refused_naming_the_variable(case):
+    with pytest.raises(NetconsoleError) as info:
+        validate_receiver(settings(**case["vars"]))
+    for needle in case["needles"]:
+        assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("case", [c for c in BAD_VALUES if c.get("stage") == "host"], ids=lambda c: c["id"])
+def test_values_only_the_host_can_refuse_pass_the_variable_check(case):
+    validate_receiver(settings(**case["vars"]))
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("false", False), ("no", False), ("0", False), ("off", False), ("true", True), ("yes", True), ("1", True)],
+)
+def test_booleans_written_as_text_mean_what_they_say(written, meant):
+    checked = validate_receiver(settings(receiver_firewall=written, receiver_manage_fstab=written))
+    assert checked["firewall"] is meant and checked["manage_fstab"] is meant
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_sender():
+    friends = validate_friends([{"name": "a", "addresses": ["::ffff:192.0.2.7", "::FFFF:c000:208"]}])
+    assert friends[0]["addresses"] == ["192.0.2.7", "192.0.2.8"]
+    assert validate_receiver(settings(receiver_bind_address="::ffff:172.30.77.11"))["bind"] == "172.30.77.11"
+
+
+def test_a_link_local_address_keeps_its_zone_in_the_form_rsyslog_shows():
+    friends = validate_friends([{"name": "a", "addresses": ["FE80::0:1%veth0"]}])
+    assert friends[0]["addresses"] == ["fe80::1%veth0"]
+
+
+def test_a_bind_address_of_the_friends_family_is_accepted():
+    v6 = [{"name": "a", "addresses": ["2001:db8::7", "fe80::7%eth0"]}]
+    checked = validate_receiver(settings(receiver_bind_address="2001:db8::1", receiver_friends=v6))
+    assert checked["bind"] == "2001:db8::1"
+    assert validate_receiver(settings(receiver_bind_address="172.30.77.11"))["bind"] == "172.30.77.11"
+
+
+def test_a_link_local_friend_cannot_be_opened_with_firewalld():
+    friends = [{"name": "a", "addresses": ["fe80::7%eth0"]}]
+    with pytest.raises(NetconsoleError, match=r"receiver_friends\[a\].addresses: firewalld rich rules take no zone"):
+        validate_receiver(settings(receiver_friends=friends, receiver_firewall=True), os_family="RedHat")
+    assert validate_receiver(settings(receiver_friends=friends, receiver_firewall=True))["firewall"] is True
+
+
+def test_input_options_come_out_in_rsyslogs_spelling_with_checked_values():
+    options = {"RateLimit.Burst": "20000", "ratelimit.interval": 0, "device": "eth1", "name.appendport": "yes"}
+    assert validate_receiver(settings(receiver_input_options=options))["input_options"] == [
+        ("device", "eth1"),
+        ("name.appendPort", "on"),
+        ("ratelimit.burst", "20000"),
+        ("ratelimit.interval", "0"),
+    ]
+
+
+def test_the_documented_input_options_example_is_accepted():
+    """defaults/main.yml names {"device": "eth1"}; the integration test runs it in rsyslogd."""
+    assert '{"device": "eth1"}' in (ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text()
+    checked = validate_receiver(settings(receiver_input_options={"device": "eth1"}))
+    assert checked["input_options"] == [("device", "eth1")]

@@ -56,9 +56,12 @@ def test_mixed_ip_versions_are_refused_naming_both():
         Target(remote_ip="2001:db8::2", local_ip="10.0.0.1", variable="t").validated()
 
 
-def test_interface_given_as_mac():
-    target = Target(remote_ip="10.0.0.2", dev_name="52-54-00-AA-BB-CC")
-    assert format_target(target) == "6665@/52:54:00:aa:bb:cc,6666@10.0.0.2/"
+def test_interface_given_as_mac_is_never_written():
+    target = Target(remote_ip="10.0.0.2", dev_name="52-54-00-AA-BB-CC", variable="t")
+    with pytest.raises(NetconsoleError, match=r"t\.dev_name: '52-54-00-AA-BB-CC' is a MAC address; configfs"):
+        format_target(target)
+    assert target.validated(allow_mac=True).dev_name == "52:54:00:aa:bb:cc"
+    # a command line that already holds one is read, to be replaced by a name
     assert parse_target("6665@/52:54:00:aa:bb:cc,6666@10.0.0.2/").dev_name == "52:54:00:aa:bb:cc"
 
 
