@@ -118,7 +118,7 @@ def arrived(rx: dict) -> list[tuple[str, str]]:
 def wait_arrived(rx: dict, text: str, timeout: float = 5.0) -> list[tuple[str, str]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(t == text for _, t in arrived(rx)):
+        if any(t == text for _source, t in arrived(rx)):
             return arrived(rx)
         time.sleep(0.05)
     raise AssertionError(f"{text!r} did not arrive within {timeout} s; arrived: {arrived(rx)}")
