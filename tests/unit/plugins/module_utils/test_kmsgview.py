@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import (
     Reassembler,
+    log_files,
+    main,
     parse_line,
     parse_time,
     read_lines,
@@ -255,3 +258,68 @@ def test_nothing_a_datagram_holds_reaches_a_terminal():
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
     assert "\u202e" not in shown and "\udcff" not in shown
     assert "#033[2J" in shown and "#177" in shown and "#233" in shown and "\\u202e" in shown and "\\xff" in shown
+
+
+def write(path, rows: list[str]) -> None:
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wt") as handle:
+            handle.write("".join(rows))
+    else:
+        path.write_text("".join(rows))
+
+
+def test_rotated_files_of_logrotate_and_the_size_cap_are_read_oldest_first(tmp_path):
+    friend = tmp_path / "alice"
+    friend.mkdir()
+    # names do not sort in time order across the two schemes; each file's first receive time does
+    write(friend / "console.log-cap-20261129T230000.123456789Z", [ext(10, 2, "second")])
+    write(friend / "console.log-20261130-1764478800.gz", [ext(20, 3, "third")])
+    write(friend / "console.log-20261129-1764392400", [ext(1, 1, "first")])
+    write(friend / "console.log", [ext(30, 4, "live")])
+    write(friend / "kernel.log", [ext(40, 9, "another channel")])
+    files = log_files(str(friend))
+    assert [f.rsplit("/", 1)[1] for f in files] == [
+        "console.log-20261129-1764392400",
+        "console.log-cap-20261129T230000.123456789Z",
+        "console.log-20261130-1764478800.gz",
+        "console.log",
+    ]
+
+
+def run_main(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_report_as_json_and_text(tmp_path, capsys):
+    friend = tmp_path / "alice"
+    friend.mkdir()
+    rows = [ext(1, 0, "Linux version 6.1.0-27-amd64 (x)", 5, 0), ext(1, 1, "WARNING: CPU: 0 PID: 1 at a.c:1 f")]
+    rows += [ext(1, 2, "---[ end trace 0 ]---"), ext(2, 5, "Oops: 0000 [#1] SMP"), ext(2, 6, "\x1b[31mred")]
+    write(friend / "console.log", rows)
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path), "--json", "--kind", "oops")
+    assert (status, err) == (0, "")
+    data = json.loads(out)
+    (boot,) = data["boots"]
+    assert [e["kind"] for e in boot["events"]] == ["oops"] and boot["seq_gaps"] == 2
+    status, out, _ = run_main(capsys, "alice", "--log-root", str(tmp_path))
+    assert "WARNING at" in out and "OOPS at" in out and "2 missing sequence numbers" in out
+    assert "\x1b" not in out and "#033[31mred" in out
+    status, out, _ = run_main(capsys, "alice", "--log-root", str(tmp_path), "--since", "2099-01-01")
+    assert status == 0 and "nothing received in the time asked for" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["../etc"], "'../etc' is not a friend's name"),
+        (["carol"], "no friend's directory"),
+        (["alice", "--kind", "panic,meltdown"], "--kind: unknown meltdown"),
+        (["alice", "--since", "yesterday"], "--since 'yesterday': give 30m, 6h, 2d"),
+    ],
+)
+def test_the_report_says_what_is_wrong(tmp_path, capsys, argv, message):
+    (tmp_path / "alice").mkdir()
+    status, out, err = run_main(capsys, *argv, "--log-root", str(tmp_path))
+    assert status == 2 and out == "" and message in err
