@@ -48,8 +48,8 @@ EVENT_PATTERNS = (
     ("warning", r"WARNING: "),
     ("rcu stall", r"(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected stall"),
 )
-EVENT_KINDS = tuple(kind for kind, _ in EVENT_PATTERNS)
-_EVENT_RE = re.compile("|".join(f"(?P<e{i}>{p})" for i, (_, p) in enumerate(EVENT_PATTERNS)))
+EVENT_KINDS = tuple(pattern[0] for pattern in EVENT_PATTERNS)
+_EVENT_RE = re.compile("|".join(f"(?P<e{i}>{pattern[1]})" for i, pattern in enumerate(EVENT_PATTERNS)))
 _END_MARK = "---[ end "
 BOOT_BANNER = "Linux version "
 # What must never reach a terminal: C0 and DEL, C1, and the bidirectional overrides that reorder what is shown.
@@ -152,8 +152,8 @@ def parse_line(line: str) -> Record | None:
             record.ts = int(header[2])
             for extra in header[4:]:
                 if extra.startswith("ncfrag="):
-                    off, _, total = extra[7:].partition("/")
-                    if off.isdigit() and total.isdigit():
+                    off, slash, total = extra[7:].partition("/")
+                    if slash and off.isdigit() and total.isdigit():
                         record.frag = (int(off), int(total))
             if record.frag is None:
                 _split_fields(record)
@@ -581,7 +581,7 @@ def log_files(directory: str) -> list[str]:
             raise ReportError(f"cannot read {path}: permission denied") from None
         except (OSError, EOFError):
             continue  # a compressed file cut short, or one the cap command removes right now
-    files = [path for _, _, path in sorted(rotated)]
+    files = [entry[2] for entry in sorted(rotated)]
     live = os.path.join(directory, LIVE)
     if os.path.isfile(live):
         if not os.access(live, os.R_OK):

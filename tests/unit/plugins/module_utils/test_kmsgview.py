@@ -303,10 +303,10 @@ def test_the_report_as_json_and_text(tmp_path, capsys):
     data = json.loads(out)
     (boot,) = data["boots"]
     assert [e["kind"] for e in boot["events"]] == ["oops"] and boot["seq_gaps"] == 2
-    status, out, _ = run_main(capsys, "alice", "--log-root", str(tmp_path))
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path))
     assert "WARNING at" in out and "OOPS at" in out and "2 missing sequence numbers" in out
     assert "\x1b" not in out and "#033[31mred" in out
-    status, out, _ = run_main(capsys, "alice", "--log-root", str(tmp_path), "--since", "2099-01-01")
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path), "--since", "2099-01-01")
     assert status == 0 and "nothing received in the time asked for" in out
 
 
