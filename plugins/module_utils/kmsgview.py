@@ -81,6 +81,9 @@ def parse_time(stamp: str) -> float:
         return 0.0
 
 
+_NO_FIELDS: dict[str, str] = {}  # shared, never written: most records have no dictionary
+
+
 class Record:
     """One kernel record: a datagram as written by rsyslog, or several fragments joined."""
 
@@ -98,18 +101,27 @@ class Record:
         "ts",
     )
 
-    def __init__(self, recv: str, source: str, text: str) -> None:
+    def __init__(
+        self,
+        recv: str,
+        source: str,
+        text: str,
+        seq: int | None = None,
+        ts: int | None = None,
+        level: int | None = None,
+        release: str | None = None,
+    ) -> None:
         self.recv = recv
         self.source = source
         self.text = text
-        self.release: str | None = None
-        self.level: int | None = None
-        self.seq: int | None = None
-        self.ts: int | None = None  # kernel time in microseconds
+        self.seq = seq
+        self.ts = ts  # kernel time in microseconds
+        self.level = level
+        self.release = release
+        self.extended = seq is not None
         self.frag: tuple[int, int] | None = None
-        self.fields: dict[str, str] = {}
+        self.fields: dict[str, str] = _NO_FIELDS
         self.incomplete = False
-        self.extended = False
 
     def shown(self) -> str:
         """The record as dmesg shows it: [seconds] text."""
@@ -124,6 +136,7 @@ def _split_fields(record: Record) -> None:
         return
     first, *rest = record.text.split("#012")
     record.text = first
+    record.fields = {}
     for entry in rest:
         key, sep, value = entry.strip().partition("=")
         if sep and key:
@@ -139,23 +152,18 @@ def parse_line(line: str) -> Record | None:
     semi = raw.find(";")
     if 0 < semi < 160:
         header = raw[:semi].split(",")
-        if not header[0].isdigit() and len(header) >= 5:
-            release, header = header[0], header[1:]
-        else:
-            release = None
+        release = None
+        if len(header) >= 5 and not header[0].isdigit():
+            release = header.pop(0)
         if len(header) >= 4 and header[0].isdigit() and header[1].isdigit() and header[2].isdigit():
-            record = Record(recv, source, raw[semi + 1 :])
-            record.extended = True
-            record.release = release
-            record.level = int(header[0]) & 7
-            record.seq = int(header[1])
-            record.ts = int(header[2])
-            for extra in header[4:]:
-                if extra.startswith("ncfrag="):
-                    off, slash, total = extra[7:].partition("/")
-                    if slash and off.isdigit() and total.isdigit():
-                        record.frag = (int(off), int(total))
-            if record.frag is None:
+            record = Record(recv, source, raw[semi + 1 :], int(header[1]), int(header[2]), int(header[0]) & 7, release)
+            if len(header) > 4:
+                for extra in header[4:]:
+                    if extra.startswith("ncfrag="):
+                        off, slash, total = extra[7:].partition("/")
+                        if slash and off.isdigit() and total.isdigit():
+                            record.frag = (int(off), int(total))
+            if record.frag is None and "#012" in record.text:
                 _split_fields(record)
             return record
     record = Record(recv, source, raw)
@@ -198,9 +206,7 @@ class _Pending:
             pos = max(pos, off + escaped_len(self.pieces[off]))
         if not complete and pos < self.total - 1:
             out.append(f"[... {self.total - pos} bytes lost ...]")
-        whole = Record(record.recv, record.source, "".join(out))
-        for name in ("release", "level", "seq", "ts", "extended"):
-            setattr(whole, name, getattr(record, name))
+        whole = Record(record.recv, record.source, "".join(out), record.seq, record.ts, record.level, record.release)
         whole.incomplete = not complete
         _split_fields(whole)
         return whole
