@@ -46,7 +46,7 @@ unit: setup
 	@scripts/stage.sh unit pytest -q tests/unit
 
 integration: setup
-	@echo "==> integration tests: nexthop_info in network namespaces, the acl mount step on loop mounts, the receiver config in rsyslogd, the GRUB drop-in through grub-mkconfig"
+	@echo "==> integration tests: nexthop_info in network namespaces, the acl mount step on loop mounts, the GRUB drop-in through grub-mkconfig, the receiver config, its cap and its nftables table in rsyslogd and namespaces"
 	@scripts/stage.sh integration pytest -q tests/integration
 
 molecule: images

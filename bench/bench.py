@@ -5,6 +5,9 @@ bench-rx (10.99.0.1) runs the receiver under test:
   role     rsyslogd with the receiver role's own template output (one file per friend)
   classic  rsyslogd with the classic blog configuration (legacy directives, default file format)
   reader   a minimal C recvmmsg reader writing one line per datagram
+  flood    (the cap) the role at the sender's maximum rate for --flood-seconds (600 in make bench) with
+           --flood-cap bytes per friend, then a panic trace: the friend's bytes against the cap, the panic intact,
+           the numbered lines kept one unbroken run up to the newest
   issue    (ingest only) the rsyslog configuration the issue measured at 0.80M lines/s: plain RainerScript,
            imudp defaults, no ruleset queue, synchronous omfile, a %rawmsg% template, one file
 Everything runs as root, stops by itself, and sends only inside its own namespaces.
@@ -13,12 +16,18 @@ Everything runs as root, stops by itself, and sends only inside its own namespac
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import gzip
+import itertools
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -84,17 +93,23 @@ def compile_tools() -> None:
         sh("gcc", "-O2", "-Wall", "-o", str(WORK / tool), str(ROOT / "bench" / f"{tool}.c"))
 
 
-RENDERED: dict[int | None, Path] = {}
+RENDERED: dict[tuple[int | None, int], Path] = {}
+# The loss and ingest cases count lines in console.log: the largest cap keeps the cap's switch (at an eighth of it,
+# 1 GiB) out of their way. The flood case measures the cap itself.
+NO_SWITCH_CAP = 8 * 1024**3
 
 
-def render_role_config(rcvbuf: int | None = None) -> Path:
-    """The receiver role's template, rendered by Ansible with the role's defaults and one friend (once per size)."""
-    if rcvbuf in RENDERED:
-        return RENDERED[rcvbuf]
-    out = WORK / ("role.conf" if rcvbuf is None else f"role-{rcvbuf}.conf")
+def render_role_config(rcvbuf: int | None = None, cap: int = NO_SWITCH_CAP) -> Path:
+    """The receiver role's templates (rsyslog drop-in and cap command), rendered by Ansible with the role's
+    defaults and one friend (once per buffer size and cap)."""
+    if (rcvbuf, cap) in RENDERED:
+        return RENDERED[rcvbuf, cap]
+    out = WORK / f"role-{rcvbuf or 'default'}-{cap}.conf"
     extra = {
         "render_out": str(out),
+        "render_cap_out": str(WORK / f"cap-{cap}"),
         "receiver_log_root": str(WORK / "log"),
+        "receiver_friend_max_bytes": cap,
         "render_friends": [{"name": "friend", "addresses": [TX_IP]}],
     }
     if rcvbuf is not None:
@@ -109,19 +124,20 @@ def render_role_config(rcvbuf: int | None = None) -> Path:
         "-e",
         json.dumps(extra),
     )
-    RENDERED[rcvbuf] = out
+    RENDERED[rcvbuf, cap] = out
     return out
 
 
 class Receiver:
-    def __init__(self, kind: str, cpu: int, rcvbuf: int | None = None) -> None:
-        self.kind, self.cpu, self.rcvbuf = kind, cpu, rcvbuf
+    def __init__(self, kind: str, cpu: int, rcvbuf: int | None = None, cap: int = NO_SWITCH_CAP) -> None:
+        self.kind, self.cpu, self.rcvbuf, self.cap = kind, cpu, rcvbuf, cap
         self.log = WORK / "log" / "friend" / "console.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.log.unlink(missing_ok=True)
+        for old in self.log.parent.iterdir():  # console.log and the cap's and logrotate's older files
+            old.unlink()
         self.log.touch()
         prefix = ["ip", "netns", "exec", RX, "taskset", "-c", str(self.cpu)]
         if self.kind == "reader":
@@ -143,7 +159,7 @@ class Receiver:
         workdir = WORK / f"{self.kind}-work"
         workdir.mkdir(exist_ok=True)
         if self.kind == "role":
-            body = f'include(file="{render_role_config(self.rcvbuf or RCVBUF_OVERRIDE)}")\n'
+            body = f'include(file="{render_role_config(self.rcvbuf or RCVBUF_OVERRIDE, self.cap)}")\n'
         elif self.kind == "issue":
             body = ISSUE_REFERENCE.format(log=self.log, port=PORT, rcvbuf=self.rcvbuf or role_rcvbuf())
         else:
@@ -187,8 +203,11 @@ RCVBUF_OVERRIDE: int | None = None
 def role_rcvbuf() -> int:
     if RCVBUF_OVERRIDE:
         return RCVBUF_OVERRIDE
-    defaults = yaml.safe_load((ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text())
-    return int(defaults["receiver_rcvbuf"])
+    return int(role_default("receiver_rcvbuf"))
+
+
+def role_default(name: str) -> object:
+    return yaml.safe_load((ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text())[name]
 
 
 def rcvbuf_errors() -> int:
@@ -289,6 +308,104 @@ def run_case(kind: str, count: int, rate: int, duration: float, rx_cpu: int, tx_
         receiver.stop()
 
 
+PANIC = [f"[ 9999.{n:06d}] Kernel panic - not syncing: bench panic trace line {n:02d}" for n in range(40)]
+PANIC_SENDER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(({tx!r}, 6665))
+for line in sys.stdin.read().splitlines():
+    s.sendto(line.encode() + b"\\n", ({rx!r}, {port}))
+"""
+# The message number in each of the blaster's lines (a fragment pair is messages i and i+1, see blaster.c).
+NUMBERED = re.compile(rb" line (\d{9}): |ncfrag=0/1200;long(\d{7,}):|ncfrag=1000/1200;0+END(\d{7,})$")
+
+
+def dir_bytes(path: Path) -> int:
+    total = 0
+    for entry in os.scandir(path):
+        with contextlib.suppress(FileNotFoundError):  # the cap command deleted it between listing and stat
+            total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+class PeakBytes(threading.Thread):
+    """The friend directory's total size, sampled every 20 ms while the flood runs."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path, self.peak, self.samples, self.stop = path, 0, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            self.peak = max(self.peak, dir_bytes(self.path))
+            self.samples += 1
+
+
+def kept_numbers(path: Path) -> tuple[list[int], list[bytes], int]:
+    """Message numbers of the blaster's lines the friend's files keep (oldest file first), the last lines, and
+    the lines whose text is not byte for byte what was sent."""
+    files = sorted((p for p in path.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime_ns)
+    numbers: list[int] = []
+    tail: collections.deque[bytes] = collections.deque(maxlen=len(PANIC))
+    not_verbatim = 0
+    for p in files:
+        data = gzip.decompress(p.read_bytes()) if p.name.endswith(".gz") else p.read_bytes()
+        for line in data.splitlines():
+            m = NUMBERED.search(line)
+            if m:
+                i = int(m[1] or m[2]) if not m[3] else int(m[3]) + 1
+                numbers.append(i)
+                not_verbatim += line.split(b" ", 2)[2].decode() != expected_payload(i)
+            tail.append(line)
+    return numbers, list(tail), not_verbatim
+
+
+def flood(duration: float, cap: int, rate: int = 0) -> dict:
+    """``rate`` datagrams/s (0: the sender's maximum) for ``duration`` s into the role with a cap of ``cap`` bytes,
+    then a panic."""
+    receiver = Receiver("role", cpu=1, cap=cap)
+    receiver.start()
+    watch = PeakBytes(receiver.log.parent)
+    try:
+        errors = rcvbuf_errors()
+        watch.start()
+        sent, _sent_at = blast(0, rate, duration, 0)
+        # the panic right after the flood, as a kernel would send it
+        code = PANIC_SENDER.format(tx=TX_IP, rx=RX_IP, port=PORT)
+        panic = "\n".join(PANIC)
+        subprocess.run(["ip", "netns", "exec", TX, "python3", "-c", code], input=panic, text=True, check=True)
+        deadline = time.monotonic() + 60
+        while PANIC[-1].encode() not in receiver.log.read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        watch.stop.set()
+        watch.join()
+        dropped = rcvbuf_errors() - errors
+    finally:
+        watch.stop.set()
+        receiver.stop()
+    numbers, tail, not_verbatim = kept_numbers(receiver.log.parent)
+    first, last = (numbers[0], numbers[-1]) if numbers else (None, None)
+    span = last - first + 1 if numbers else 0
+    return {
+        "seconds": duration,
+        "rate": rate or "max",
+        "sent": sent,
+        "cap": cap,
+        "peak_bytes": watch.peak,
+        "final_bytes": dir_bytes(receiver.log.parent),
+        "samples": watch.samples,
+        "files": len(list(receiver.log.parent.iterdir())),
+        "kept_lines": len(numbers),
+        "oldest_kept": first,
+        "newest_kept": last,
+        "missing_inside_kept": span - len(set(numbers)),
+        "out_of_order": sum(b <= a for a, b in itertools.pairwise(numbers)),
+        "not_verbatim": not_verbatim,
+        "rcvbuf_errors": dropped,
+        "panic_intact": [line.split(b" ", 2)[2].decode(errors="replace") for line in tail] == PANIC,
+    }
+
+
 def ingest(kind: str) -> dict:
     """Lines per second drained to disk on one core from a full socket buffer (receiver paused while filled),
     and lines per second of the receiver's own CPU time (user + system) over the drain."""
@@ -375,6 +492,16 @@ def print_ingest_summary(ing: dict, ref: dict | None) -> None:
         print()
 
 
+def print_flood_summary(f: dict) -> None:
+    print(
+        f"flood {f['seconds']:g} s at {f['rate']} datagrams/s: {f['sent']:,} sent; the friend's directory peaked at "
+        f"{f['peak_bytes']:,} bytes ({100 * f['peak_bytes'] / f['cap']:.1f}% of the cap {f['cap']:,}; "
+        f"{f['samples']:,} samples), ends at {f['final_bytes']:,} in {f['files']} files; kept lines "
+        f"{f['oldest_kept']:,}..{f['newest_kept']:,} ({f['kept_lines']:,}), {f['missing_inside_kept']:,} missing "
+        f"inside that run ({f['rcvbuf_errors']:,} dropped by the socket), panic trace intact: {f['panic_intact']}"
+    )
+
+
 def median_of(runs: list[dict]) -> dict:
     keys = [k for k in runs[0] if runs[0][k] is not None]
     out = {k: statistics.median(r[k] for r in runs) for k in keys}
@@ -391,6 +518,15 @@ def main() -> int:
     parser.add_argument("--rcvbuf", type=int, help="override receiver_rcvbuf for the role and the reader")
     parser.add_argument("--ingest-only", action="store_true", help="skip the loss cases, measure ingest capacity")
     parser.add_argument("--only", choices=INGEST_KINDS, action="append", help="receivers to run")
+    parser.add_argument(
+        "--flood-seconds",
+        type=float,
+        default=600.0,
+        help="how long the flood case sends at the sender's maximum rate (0 skips it; make bench: 600)",
+    )
+    parser.add_argument("--flood-cap", type=int, help="receiver_friend_max_bytes for the flood (the role's default)")
+    parser.add_argument("--flood-rate", type=int, default=0, help="datagrams/s for the flood (0: the sender's maximum)")
+    parser.add_argument("--flood-only", action="store_true", help="run only the flood case")
     parser.add_argument(
         "--skb-defer-max",
         type=int,
@@ -411,8 +547,8 @@ def main() -> int:
     netns_setup()
     defer_before = set_skb_defer_max(args.skb_defer_max)
     reps = 1 if args.quick else args.repetitions
-    cases = [] if args.ingest_only else [(f"burst {n:,}", n, 0, 0.0) for n in BURSTS]
-    if not (args.quick or args.ingest_only):
+    cases = [] if args.ingest_only or args.flood_only else [(f"burst {n:,}", n, 0, 0.0) for n in BURSTS]
+    if not (args.quick or args.ingest_only or args.flood_only):
         cases += [
             (f"{r // 1000}k/s for {DURATION:g} s" if r else f"max for {DURATION:g} s", 0, r, DURATION) for r in RATES
         ]
@@ -423,17 +559,24 @@ def main() -> int:
                 runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _rep in range(reps)]
                 results["cases"].setdefault(label, {})[kind] = median_of(runs)
                 print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
-        if "role" in kinds and not args.ingest_only:
+        if "role" in kinds and not (args.ingest_only or args.flood_only):
             label = "burst 100,000, receiver on the receive path's CPU"
             runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
             results["cases"][label] = {"role": median_of(runs)}
             print(f"{label}: {results['cases'][label]['role']}", flush=True)
-        results["ingest"] = measure_ingest(kinds, max(reps, INGEST_REPETITIONS))
+        if "role" in kinds and args.flood_seconds > 0 and not (args.quick or args.ingest_only):
+            cap = args.flood_cap or int(role_default("receiver_friend_max_bytes"))
+            results["flood"] = flood(args.flood_seconds, cap, args.flood_rate)
+            print(f"flood for {args.flood_seconds:g} s: {results['flood']}", flush=True)
+        if not args.flood_only:
+            results["ingest"] = measure_ingest(kinds, max(reps, INGEST_REPETITIONS))
     finally:
         set_skb_defer_max(defer_before)
         netns_teardown()
     if "reader" in results["ingest"]:
         results["reference_on_this_machine"] = scaled_reference(results["ingest"]["reader"]["rate"])
+    if "flood" in results:
+        print_flood_summary(results["flood"])
     print()
     print_ingest_summary(results["ingest"], results.get("reference_on_this_machine"))
     (WORK / "results.json").write_text(json.dumps(results, indent=2))

@@ -12,6 +12,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.friends import 
     validate_friends,
     validate_receiver,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     TARGET_FIELDS,
     NetconsoleError,
@@ -24,6 +25,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     validate_port,
     validate_targets,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.nftrules import blocking_chains
 from ansible_collections.logswap.netconsole.plugins.module_utils.topology import friends_of, receivers_of, targets_to
 
 
@@ -170,6 +172,24 @@ def checked_int(value: object, variable: str, minimum: int | None = None, maximu
         raise AnsibleFilterError(str(exc)) from None
 
 
+def receiver_cap(cap: object, log_root: object, variable: str = "receiver_friend_max_bytes") -> dict:
+    """The per-friend cap split into the live file's size limit and the older files' budget (module_utils.logcap)."""
+    try:
+        return cap_plan(cap, log_root, variable)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def receiver_nft_blockers(ruleset: object, port: int, friends: list[dict] | None = None) -> list[str]:
+    """Other nftables input chains that drop the port whatever the role's table accepts (module_utils.nftrules)."""
+    addresses = [a for f in friends or [] for a in f.get("addresses", [])]
+    versions = {6 if ":" in a else 4 for a in addresses} or {4, 6}
+    try:
+        return blocking_chains(ruleset, int(port), versions)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"receiver_firewall: cannot read the nftables ruleset: {exc}") from None
+
+
 class FilterModule:
     """logswap.netconsole filters."""
 
@@ -190,4 +210,6 @@ class FilterModule:
             "ip_address": ip_address,
             "checked_bool": checked_bool,
             "checked_int": checked_int,
+            "receiver_cap": receiver_cap,
+            "receiver_nft_blockers": receiver_nft_blockers,
         }

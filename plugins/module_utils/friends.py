@@ -23,6 +23,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     check_keys,
     check_pattern,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
 
 # A friend's name becomes a directory name and an rsyslog action name.
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -273,4 +274,5 @@ def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
         ),
         "manage_fstab": as_bool(settings.get("receiver_manage_fstab"), "receiver_manage_fstab"),
         "firewall": firewall,
+        "cap": cap_plan(settings.get("receiver_friend_max_bytes"), settings.get("receiver_log_root")),
     }
