@@ -181,6 +181,45 @@ def test_the_report_tells_the_friend_the_story_and_refuses_another_friend(host, 
         assert f"cannot read {LOG_ROOT}/alice: permission denied" in refused.stderr, refused.stderr
 
 
+def report_playbook(account: str, *extra: str) -> subprocess.CompletedProcess:
+    """playbooks/report.yml against recv12, logged in as the account (the docker connection's user, as ssh's)."""
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            "recv12",
+            "-e",
+            f"ansible_user={account}",
+            *extra,
+            str(Path(__file__).resolve().parents[4] / "playbooks" / "report.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
+    )
+    proc.stdout += proc.stderr
+    return proc
+
+
+def test_the_report_playbook_prints_it_from_the_friends_controller(host, name):
+    only_on_recv12(name)
+    tag = uuid.uuid4().hex[:8]
+    payloads, oops = incident(tag)
+    send_many("alice", name, payloads)
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"the next boot {tag}")
+    mine = report_playbook("alice", "-e", "report_friend=alice", "-e", "report_kind=bug", "-e", "report_since=1h")
+    assert mine.returncode == 0, mine.stdout[-3000:]
+    assert "BUG at " in mine.stdout and oops in mine.stdout and "changed=0" in mine.stdout
+    theirs = report_playbook("bob", "-e", "report_friend=alice")
+    assert theirs.returncode != 0
+    assert f"cannot read {LOG_ROOT}/alice: permission denied" in theirs.stdout, theirs.stdout[-3000:]
+    bad = report_playbook("alice", "-e", "report_friend=../etc")
+    assert bad.returncode != 0 and "report_friend must be the friend's name" in bad.stdout, bad.stdout[-3000:]
+
+
 def test_the_report_keeps_control_sequences_from_the_terminal(host, name):
     tag = uuid.uuid4().hex[:8]
     send("bob", name, f"6,77,77000,-;evil {tag} \x1b]0;pwned\x07 \x7f \xc2\x9b2J\n".encode("latin-1"))
