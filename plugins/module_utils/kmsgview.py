@@ -323,6 +323,7 @@ class Boot:
         self.tail: collections.deque[Record] = collections.deque(maxlen=LAST_WORDS)
         self.events: list[Event] = []
         self.max_seq: int | None = None
+        self.first_seq: int | None = None  # a late record lies between this boot's first and highest numbers
         self.last_ts: int | None = None
         self.last_msgid: int | None = None
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
@@ -404,10 +405,13 @@ class Story:
                     self._held.append(record)
                     return
                 if (
-                    top - seq <= LATE_WINDOW
+                    boot.first_seq is not None
+                    and seq > boot.first_seq
+                    and top - seq <= LATE_WINDOW
                     and record.ts is not None
                     and boot.last_ts is not None
-                    and (record.ts <= boot.last_ts)
+                    and record.ts <= boot.last_ts
+                    and not record.text.startswith(BOOT_BANNER)
                 ):
                     boot.late += 1
                     boot.seq_lost = max(0, boot.seq_lost - 1)
@@ -469,6 +473,8 @@ class Story:
                     boot.gaps.append({"time": record.recv, "kind": "seq", "after": top, "missing": seq - top - 1})
             if top is None or seq > top:
                 boot.max_seq = seq
+            if boot.first_seq is None:
+                boot.first_seq = seq
             slot = seq % RING
             boot._seen_seq[slot] = seq
             boot._seen_ts[slot] = record.ts

@@ -167,6 +167,13 @@ def test_a_sequence_reset_is_a_reboot_with_the_last_words_before_it():
     assert (first.seq_lost, first.duplicates, second.records) == (0, 0, 2)
 
 
+def test_a_reboot_right_after_a_short_boot_is_a_reboot_not_a_late_datagram():
+    rows = [ext(1, 0, "Linux version 6.1.0 (a)", 5, 0), ext(1, 1, "Kernel panic - not syncing: early", 0, 900)]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0), ext(9, 1, "ordinary", 6, 800), ext(9, 2, "more", 6, 1200)]
+    crashed, rebooted = tell(rows).boots
+    assert (crashed.records, crashed.late, rebooted.reason, rebooted.records) == (2, 0, "sequence reset", 3)
+
+
 def test_the_replay_when_an_extended_target_is_enabled_is_not_a_reboot():
     rows = [ext(1, s, f"boot line {s}") for s in range(0, 20)]
     rows += [ext(9, s, f"boot line {s}") for s in range(0, 20)]  # the same records, same timestamps
