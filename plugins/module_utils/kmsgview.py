@@ -411,7 +411,7 @@ class Story:
                     and record.ts is not None
                     and boot.last_ts is not None
                     and record.ts <= boot.last_ts
-                    and not record.text.startswith(BOOT_BANNER)
+                    and boot._seen_seq[seq % RING] != seq  # a number already seen with other content is a new boot
                 ):
                     boot.late += 1
                     boot.seq_lost = max(0, boot.seq_lost - 1)
