@@ -30,6 +30,7 @@ LAST_WORDS = 20
 MAX_GAPS = 1000
 # A sequence number this close below the highest seen, with an older kernel timestamp, arrived late (UDP may reorder).
 LATE_WINDOW = 64
+MSGID_WRAP = 1 << 32
 RING = 16384
 
 _ESCAPE_RE = re.compile(r"#[0-3][0-7][0-7]")
@@ -325,7 +326,7 @@ class Boot:
         self.max_seq: int | None = None
         self.first_seq: int | None = None  # a late record lies between this boot's first and highest numbers
         self.last_ts: int | None = None
-        self.last_msgid: int | None = None
+        self.last_msgid: dict[str, int] = {}
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
         self._seen_seq = [-1] * RING
         self._seen_ts: list[int | None] = [None] * RING
@@ -360,6 +361,26 @@ class Boot:
             "last_words": [record.shown() for record in self.tail],
             "events": [event.as_dict() for event in self.events],
         }
+
+
+def _count_msgid(boot: Boot, record: Record) -> None:
+    """msgid (sysdata, newer kernels): a per-target 32-bit counter, one per message sent, so per source address
+    (two targets to two of the receiver's addresses count apart); a gap is a loss, a lower number a late one."""
+    msgid = record.fields.get("msgid")
+    if msgid is None or not msgid.isdigit():
+        return
+    value = int(msgid)
+    last = boot.last_msgid.get(record.source)
+    if last is not None:
+        step = (value - last) % MSGID_WRAP
+        if 1 < step < MSGID_WRAP // 2:
+            boot.msgid_lost += step - 1
+            if len(boot.gaps) < MAX_GAPS:
+                boot.gaps.append({"time": record.recv, "kind": "msgid", "after": last, "missing": step - 1})
+        elif step >= MSGID_WRAP // 2:  # behind the last one: arrived late, counted lost before
+            boot.msgid_lost = max(0, boot.msgid_lost - 1)
+            return
+    boot.last_msgid[record.source] = value
 
 
 class Story:
@@ -448,6 +469,9 @@ class Story:
             self._take(boot, record)
             return
         boot.duplicates += len(held)
+        for old in held:  # the replay used message ids too
+            if old.fields:
+                _count_msgid(boot, old)
         self._held = []
         self.records -= 1
         self.feed(record)
@@ -456,6 +480,9 @@ class Story:
         """End of input: records still held were a replay (nothing new came after them)."""
         if self._held:
             self.boot.duplicates += len(self._held)
+            for old in self._held:
+                if old.fields:
+                    _count_msgid(self.boot, old)
             self._held = []
         self._close()
 
@@ -479,16 +506,8 @@ class Story:
             boot._seen_seq[slot] = seq
             boot._seen_ts[slot] = record.ts
             boot._seen_text[slot] = record.text
-        msgid = record.fields.get("msgid") if record.fields else None
-        if msgid is not None and msgid.isdigit():
-            value = int(msgid)
-            last = boot.last_msgid
-            if last is not None and value > last + 1:
-                boot.msgid_lost += value - last - 1
-                if len(boot.gaps) < MAX_GAPS:
-                    boot.gaps.append({"time": record.recv, "kind": "msgid", "after": last, "missing": value - last - 1})
-            if last is None or value > last:
-                boot.last_msgid = value
+        if record.fields:
+            _count_msgid(boot, record)
         if record.ts is not None:
             previous = boot.last_ts
             if self.open is not None and previous is not None and record.ts - previous > BURST_GAP_USEC:

@@ -154,6 +154,21 @@ def test_msgid_gaps_are_losses():
     assert [g["kind"] for g in boot.gaps] == ["seq", "msgid", "seq"]
 
 
+def test_msgid_counts_per_source_across_the_wrap_and_through_the_replay():
+    v6 = "2001:db8::21"
+    rows = [ext(1, 1, "a#012 msgid=4294967294"), ext(1, 2, "b#012 msgid=4294967295"), ext(1, 3, "c#012 msgid=0")]
+    rows += [line(1, "6,3,1030,-;c#012 msgid=7", v6)]  # the same record through a second target
+    rows += [ext(1, 4, "d#012 msgid=1"), line(1, "6,5,1050,-;e#012 msgid=8", v6)]
+    rows += [ext(2, 1, "a#012 msgid=2"), ext(2, 2, "b#012 msgid=3")]  # the replay when a target is enabled
+    rows += [ext(2, 6, "new#012 msgid=4"), ext(2, 7, "late#012 msgid=6"), ext(2, 8, "x#012 msgid=5")]
+    (boot,) = tell(rows).boots
+    # 4294967295 -> 0 -> 1 is no loss; the replay's ids 2, 3 are no loss; 4 -> 6 lost one, then 5 came late
+    assert boot.msgid_lost == 0
+    assert [g for g in boot.gaps if g["kind"] == "msgid"] == [
+        {"time": at(2), "kind": "msgid", "after": 4, "missing": 1}
+    ]
+
+
 def test_a_sequence_reset_is_a_reboot_with_the_last_words_before_it():
     rows = [ext(1, 0, "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)", 5, 0)]
     rows += [ext(2, s, f"line {s}") for s in range(1, 526)]
