@@ -652,7 +652,15 @@ def select(story: Story, since: float | None, kinds: set[str] | None) -> dict:
     return data
 
 
-def render(friend: str, data: dict, files: list[str]) -> str:
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+def render(friend: str, data: dict, files: list[str], now: float | None = None) -> str:
     """The story as text: safe to print on a terminal whatever the datagrams held."""
     boots = data["boots"]
     out = [f"netconsole report for {friend}: {data['records']} records from {len(files)} files"]
@@ -692,7 +700,12 @@ def render(friend: str, data: dict, files: list[str]) -> str:
             )
             out.append(f"  {event['kind'].upper()} at {event['time']}{marks}")
             out.extend(f"    {shown}" for shown in event["trace"])
-        ending = "last words before the reboot" if boot["ended_by"] == "reboot" else "last lines (nothing since)"
+        if boot["ended_by"] == "reboot":
+            ending = "last words before the reboot"
+        elif now is not None and parse_time(boot["last"]):
+            ending = f"last lines (nothing since, {_ago(max(0.0, now - parse_time(boot['last'])))} ago)"
+        else:
+            ending = "last lines (nothing since)"
         out.append(f"  {ending}:")
         out.extend(f"    {shown}" for shown in boot["last_words"])
     return "".join(terminal_safe(text) + "\n" for text in out)
@@ -739,5 +752,5 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
         data["files"] = files
         sys.stdout.write(json.dumps(data, indent=1) + "\n")  # ensure_ascii: nothing raw reaches a terminal
     else:
-        sys.stdout.write(render(args.friend, data, files))
+        sys.stdout.write(render(args.friend, data, files, time.time()))
     return 0

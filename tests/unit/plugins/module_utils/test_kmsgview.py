@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 
@@ -339,6 +340,7 @@ def test_the_report_as_json_and_text(tmp_path, capsys):
     status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path))
     assert "WARNING at" in out and "OOPS at" in out and "2 missing sequence numbers" in out
     assert "\x1b" not in out and "#033[31mred" in out
+    assert re.search(r"last lines \(nothing since, [0-9]+ (min|h|days) ago\):", out), out
     status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path), "--since", "2099-01-01")
     assert status == 0 and "nothing received in the time asked for" in out
 
