@@ -221,8 +221,9 @@ class Reassembler:
         self.wait = wait
         self.passed = passed
         self.pending: dict[tuple, _Pending] = {}
-        # messages already emitted, so a late duplicate fragment does not start a new one
-        self.done: collections.OrderedDict[tuple, None] = collections.OrderedDict()
+        # the pieces of messages already emitted, so a late duplicate fragment does not start a new message; by
+        # content too, because a later boot reuses the same number and kernel time for another message
+        self.done: collections.OrderedDict[tuple, dict[int, str]] = collections.OrderedDict()
 
     def feed(self, record: Record) -> list[Record]:
         out: list[Record] = []
@@ -232,7 +233,7 @@ class Reassembler:
             out.append(record)
             return out
         key = (record.source, record.release, record.seq, record.ts)
-        if key in self.done:
+        if self.done.get(key, {}).get(record.frag[0]) == record.text:
             return out
         entry = self.pending.get(key)
         if entry is None:
@@ -242,15 +243,16 @@ class Reassembler:
             entry.first = record
         if entry.covered():
             del self.pending[key]
-            self._done(key)
+            self._done(key, entry)
             out.append(entry.joined(True))
         elif len(self.pending) > MAX_PENDING:
             oldest = next(iter(self.pending))
             out.append(self.pending.pop(oldest).joined(False))
         return out
 
-    def _done(self, key: tuple) -> None:
-        self.done[key] = None
+    def _done(self, key: tuple, entry: _Pending) -> None:
+        self.done[key] = entry.pieces
+        self.done.move_to_end(key)
         if len(self.done) > MAX_PENDING:
             self.done.popitem(last=False)
 
@@ -261,7 +263,7 @@ class Reassembler:
             if record.frag is None and record.source == entry.first.source:
                 entry.passed += 1
             if entry.passed > self.passed or (now and entry.since and now - entry.since > self.wait):
-                self._done(key)
+                self._done(key, entry)
                 out.append(self.pending.pop(key).joined(False))
         return out
 

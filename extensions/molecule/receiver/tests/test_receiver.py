@@ -212,7 +212,7 @@ def test_the_report_playbook_prints_it_from_the_friends_controller(host, name):
     wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"the next boot {tag}")
     mine = report_playbook("alice", "-e", "report_friend=alice", "-e", "report_kind=bug", "-e", "report_since=1h")
     assert mine.returncode == 0, mine.stdout[-3000:]
-    assert "BUG at " in mine.stdout and oops in mine.stdout and "changed=0" in mine.stdout
+    assert "BUG at " in mine.stdout and oops in mine.stdout and "changed=0" in mine.stdout, mine.stdout[-3000:]
     theirs = report_playbook("bob", "-e", "report_friend=alice")
     assert theirs.returncode != 0
     assert f"cannot read {LOG_ROOT}/alice: permission denied" in theirs.stdout, theirs.stdout[-3000:]

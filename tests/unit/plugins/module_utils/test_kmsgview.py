@@ -93,6 +93,16 @@ def test_fragments_out_of_order_and_duplicated_make_one_whole_message():
     assert boot.tail[-1].shown().endswith(body)
 
 
+def test_the_next_boot_reusing_a_fragmented_records_number_and_time_is_joined_again():
+    first = fragments(11, "BUG: first boot " + "a" * 1500, 969, ts=20_000_000)
+    second = fragments(11, "BUG: second boot " + "b" * 1500, 969, ts=20_000_000)
+    rows = [ext(1, 0, "Linux version 6.1.0 (a)", 5, 0)] + [line(1, p) for p in first]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0)] + [line(9, p) for p in second]
+    one, two = tell(rows).boots
+    assert [e.trace[0][15:31] for e in one.events + two.events] == ["BUG: first boot ", "BUG: second boot"]
+    assert one.incomplete == two.incomplete == 0
+
+
 def test_fragment_with_escaped_newlines_counts_bytes_as_the_kernel_sent_them():
     body = "modules: a b c#012 SUBSYSTEM=x"
     total = len("modules: a b c\n SUBSYSTEM=x") + 1
