@@ -9,13 +9,14 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair
 
-.PHONY: help setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench build kernel test-kernel-6.12 changelog clean
+.PHONY: help setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-report build kernel test-kernel-6.12 changelog clean
 
 help:
 	@echo "make demo     set everything up, run the friend pair on two local containers, show the result"
 	@echo "make test     set everything up and run every test (lint, sanity, unit, integration, molecule)"
 	@echo "make lint     ruff, ansible-lint (production profile), ansible-test sanity"
 	@echo "make bench    receiver burst and ingest benchmark"
+	@echo "make bench-report  netconsole-report's lines per CPU second over a month of rotated files"
 
 setup:
 	@scripts/setup.sh
@@ -84,6 +85,10 @@ demo: images
 
 demo-clean: setup
 	@scripts/demo.sh clean
+
+# One core, a month of rotated files written to a scratch directory: seconds, no containers.
+bench-report: setup
+	@python bench/report.py
 
 bench: images
 	@scripts/bench.sh

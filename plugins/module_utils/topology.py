@@ -84,7 +84,8 @@ def target_settings(extra: object, receivers: int, variable: str = "netconsole_t
             "of each; remove it so each next hop is discovered"
         )
     checks = {
-        "dev_name": validate_interface,
+        # a MAC is allowed here: the sender's discovery turns it into the interface's name
+        "dev_name": lambda value, name: validate_interface(value, name, allow_mac=True),
         "local_ip": normalize_ip,
         "local_port": validate_port,
         "remote_mac": normalize_mac,

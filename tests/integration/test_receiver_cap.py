@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import json
 import os
 import re
 import subprocess
@@ -20,7 +19,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from logswap_testlib import COLLECTIONS, ROOT, need_root, run_module, sh
+from logswap_testlib import (
+    need_program,
+    need_root,
+    render_receiver,
+    rsyslogd_in,
+    run_module,
+    sh,
+    veth_namespaces,
+)
 
 PREFIX = "lsc" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
@@ -34,20 +41,15 @@ PANIC = [f"[  99.{i:06d}] Kernel panic - not syncing: trace line {i:02d} " + "p"
 
 def render(work: Path, log_root: Path) -> dict[str, Path]:
     out = {name: work / name for name in ("role.conf", "cap", "logrotate")}
-    extra = {
-        "render_out": str(out["role.conf"]),
-        "render_cap_out": str(out["cap"]),
-        "render_logrotate_out": str(out["logrotate"]),
-        "receiver_log_root": str(log_root),
-        "receiver_friend_max_bytes": CAP,
-        "render_friends": [{"name": "eve", "addresses": [EVE]}],
-    }
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    subprocess.run(
-        [*PLAYBOOK, str(ROOT / "tests" / "lib" / "render_receiver.yml"), "-e", json.dumps(extra)],
-        check=True,
-        capture_output=True,
-        env=env,
+    render_receiver(
+        {
+            "render_out": str(out["role.conf"]),
+            "render_cap_out": str(out["cap"]),
+            "render_logrotate_out": str(out["logrotate"]),
+            "receiver_log_root": str(log_root),
+            "receiver_friend_max_bytes": CAP,
+            "render_friends": [{"name": "eve", "addresses": [EVE]}],
+        }
     )
     return out
 
@@ -55,8 +57,7 @@ def render(work: Path, log_root: Path) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory):
     need_root()
-    if not Path("/usr/sbin/rsyslogd").exists():
-        pytest.fail("rsyslog is not installed (make setup installs it)")
+    need_program("/usr/sbin/rsyslogd", "rsyslog")
     work = tmp_path_factory.mktemp("cap")
     log_root = work / "remote"
     friend = log_root / "eve"
@@ -69,31 +70,11 @@ def receiver(tmp_path_factory):
     (work / "spool").mkdir()
     main = work / "main.conf"
     main.write_text(f'global(workDirectory="{work / "spool"}")\ninclude(file="{files["role.conf"]}")\n')
-    sh("rsyslogd", "-N1", "-f", str(main))
-    for ns in (TX, RX):
-        sh("ip", "netns", "add", ns)
-    proc = None
-    try:
-        sh("ip", "link", "add", f"{PREFIX}t", "netns", TX, "type", "veth", "peer", "name", f"{PREFIX}r", "netns", RX)
-        for ns, dev, address in ((TX, f"{PREFIX}t", EVE), (RX, f"{PREFIX}r", RX_IP)):
-            sh("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", dev)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", RX, "rsyslogd", "-n", "-iNONE", "-f", str(main)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while ":1A0A " not in sh("ip", "netns", "exec", RX, "cat", "/proc/net/udp").stdout:
-            assert time.monotonic() < deadline, "rsyslogd did not listen on 6666 within 10 s"
-            time.sleep(0.05)
+    with (
+        veth_namespaces(PREFIX, [f"{EVE}/24"], [f"{RX_IP}/24"]),
+        rsyslogd_in(RX, main) as proc,
+    ):
         yield {"dir": friend, "files": files, "pid": proc.pid, "work": work}
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
-        for ns in (TX, RX):
-            sh("ip", "netns", "del", ns, check=False)
 
 
 SENDER = """

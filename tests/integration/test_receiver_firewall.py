@@ -16,7 +16,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from logswap_testlib import COLLECTIONS, ROOT, need_root, sh
+from logswap_testlib import (
+    COLLECTIONS,
+    ROOT,
+    need_program,
+    need_root,
+    render_receiver,
+    sh,
+    veth_namespaces,
+    wait_udp_port,
+)
 
 PREFIX = "lsf" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
@@ -60,44 +69,24 @@ def playbook(path: Path, extra: dict, netns: str | None = None) -> subprocess.Co
 @pytest.fixture(scope="module")
 def rx(tmp_path_factory):
     need_root()
-    if not Path("/usr/sbin/nft").exists():
-        pytest.fail("nft is not installed (make setup installs nftables)")
+    need_program("/usr/sbin/nft", "nftables")
     work = tmp_path_factory.mktemp("firewall")
     table = work / "logswap.nft"
-    rendered = playbook(
-        ROOT / "tests" / "lib" / "render_receiver.yml",
-        {"render_nft_out": str(table), "render_friends": FRIENDS, "receiver_log_root": str(work / "log")},
-    )
-    assert rendered.returncode == 0, rendered.stdout
-    for ns in (TX, RX):
-        sh("ip", "netns", "add", ns)
-    listener = None
-    try:
-        sh("ip", "link", "add", f"{PREFIX}t", "netns", TX, "type", "veth", "peer", "name", f"{PREFIX}r", "netns", RX)
-        tx_addresses = [f"{a}/{64 if ':' in a else 24}" for a in SOURCES.values()]
-        rx_addresses = [f"{RX_ADDRESSES[4]}/24", f"{RX_ADDRESSES[6]}/64"]
-        for ns, dev, addresses in ((TX, f"{PREFIX}t", tx_addresses), (RX, f"{PREFIX}r", rx_addresses)):
-            for address in addresses:
-                sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
+    render_receiver({"render_nft_out": str(table), "render_friends": FRIENDS, "receiver_log_root": str(work / "log")})
+    tx_addresses = [f"{a}/{64 if ':' in a else 24}" for a in SOURCES.values()]
+    with veth_namespaces(PREFIX, tx_addresses, [f"{RX_ADDRESSES[4]}/24", f"{RX_ADDRESSES[6]}/64"]):
         sh("ip", "netns", "exec", RX, "nft", "-f", str(table))
         received = work / "received"
         with open(received, "w") as out:
             listener = subprocess.Popen(
                 ["ip", "netns", "exec", RX, "python3", "-c", LISTENER], stdout=out, stderr=subprocess.DEVNULL
             )
-        deadline = time.monotonic() + 10
-        while ":1A0A " not in sh("ip", "netns", "exec", RX, "cat", "/proc/net/udp6").stdout:
-            assert time.monotonic() < deadline, "the listener did not bind 6666"
-            time.sleep(0.05)
-        yield {"received": received, "work": work, "table": table}
-    finally:
-        if listener:
+        try:
+            wait_udp_port(RX, 6666, ("udp6",), "the listener")
+            yield {"received": received, "work": work, "table": table}
+        finally:
             listener.terminate()
             listener.wait(10)
-        for ns in (TX, RX):
-            sh("ip", "netns", "del", ns, check=False)
 
 
 def send(source: str, text: str) -> None:

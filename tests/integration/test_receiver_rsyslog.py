@@ -8,8 +8,6 @@ rx: 10.98.0.1, fd98::1, rsyslogd with the role's template and the documented kin
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import time
@@ -17,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from logswap_testlib import COLLECTIONS, ROOT, need_root, sh
+from logswap_testlib import need_program, need_root, render_receiver, rsyslogd_in, sh, veth_namespaces
 
 PREFIX = "lsr" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
@@ -48,68 +46,33 @@ def netns(ns: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def render(out: Path, log_root: Path, template: str = "rsyslog.conf.j2") -> None:
-    extra = {
-        "render_out": str(out),
-        "receiver_log_root": str(log_root),
-        "render_friends": FRIENDS,
-        "receiver_input_options": {"device": RX_DEV},
-        "render_template": template,
-    }
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
-    playbook = str(ROOT / "tests" / "lib" / "render_receiver.yml")
-    subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", playbook, "-e", json.dumps(extra)],
-        check=True,
-        capture_output=True,
-        env=env,
+    render_receiver(
+        {
+            "render_out": str(out),
+            "receiver_log_root": str(log_root),
+            "render_friends": FRIENDS,
+            "receiver_input_options": {"device": RX_DEV},
+            "render_template": template,
+        }
     )
-
-
-def listening() -> bool:
-    """rsyslogd has bound port 6666 (0x1A0A) on IPv4 and IPv6."""
-    return all(":1A0A " in netns(RX, "cat", f"/proc/net/{table}").stdout for table in ("udp", "udp6"))
 
 
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory):
     need_root()
-    if not Path("/usr/sbin/rsyslogd").exists():
-        pytest.skip("rsyslog is not installed (make setup installs it)")
+    need_program("/usr/sbin/rsyslogd", "rsyslog")
     work = tmp_path_factory.mktemp("rsyslog")
     log_root = work / "remote"
     render(work / "role.conf", log_root)
     (work / "spool").mkdir()
     main = work / "main.conf"
     main.write_text(f'global(workDirectory="{work / "spool"}")\ninclude(file="{work / "role.conf"}")\n')
-    sh("rsyslogd", "-N1", "-f", str(main))
-    for ns in (TX, RX):
-        sh("ip", "netns", "add", ns)
-    proc = None
-    try:
-        sh("ip", "link", "add", f"{PREFIX}t", "netns", TX, "type", "veth", "peer", "name", f"{PREFIX}r", "netns", RX)
-        for ns, dev, addresses in (
-            (TX, f"{PREFIX}t", [f"{a}/24" for a in V4_SOURCES] + ["fd98::2/64", "fe80::5/64"]),
-            (RX, f"{PREFIX}r", [f"{RX_V4}/24", f"{RX_V6}/64"]),
-        ):
-            for address in addresses:
-                sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", RX, "rsyslogd", "-n", "-iNONE", "-f", str(main)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not listening():
-            assert time.monotonic() < deadline, "rsyslogd did not listen on 6666 within 10 s"
-            time.sleep(0.05)
+    tx_addresses = [f"{a}/24" for a in V4_SOURCES] + ["fd98::2/64", "fe80::5/64"]
+    with (
+        veth_namespaces(PREFIX, tx_addresses, [f"{RX_V4}/24", f"{RX_V6}/64"]),
+        rsyslogd_in(RX, main, tables=("udp", "udp6")),
+    ):
         yield log_root
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait(10)
-        for ns in (TX, RX):
-            sh("ip", "netns", "del", ns, check=False)
 
 
 def send(source: str, payload: bytes) -> None:

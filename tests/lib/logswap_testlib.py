@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,3 +65,69 @@ def loop_filesystem(tmp_path: Path, mkfs: list[str], options: str, size: str = "
         yield image, mnt
     finally:
         sh("umount", str(mnt), check=False)
+
+
+def need_program(path: str, package: str) -> None:
+    """Fail, not skip: under make test everything make setup installs must be there."""
+    if not Path(path).exists():
+        pytest.fail(f"{path} is missing (make setup installs {package})")
+
+
+def render_receiver(extra: dict) -> None:
+    """Render the receiver role's templates through its own check (tests/lib/render_receiver.yml)."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS))
+    playbook = str(ROOT / "tests" / "lib" / "render_receiver.yml")
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", "-c", "local", playbook, "-e", json.dumps(extra)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@contextmanager
+def veth_namespaces(prefix: str, tx_addresses: list[str], rx_addresses: list[str]) -> Iterator[tuple[str, str]]:
+    """Two namespaces ``<prefix>-tx`` and ``<prefix>-rx`` joined by a veth pair (``<prefix>t``, ``<prefix>r``)
+    with the given ``address/len`` each (IPv6 without duplicate address detection); removed afterwards."""
+    tx, rx = f"{prefix}-tx", f"{prefix}-rx"
+    for ns in (tx, rx):
+        sh("ip", "netns", "add", ns)
+    try:
+        sh("ip", "link", "add", f"{prefix}t", "netns", tx, "type", "veth", "peer", "name", f"{prefix}r", "netns", rx)
+        for ns, dev, addresses in ((tx, f"{prefix}t", tx_addresses), (rx, f"{prefix}r", rx_addresses)):
+            for address in addresses:
+                sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        yield tx, rx
+    finally:
+        for ns in (tx, rx):
+            sh("ip", "netns", "del", ns, check=False)
+
+
+def wait_udp_port(netns: str, port: int, tables: tuple[str, ...] = ("udp",), what: str = "the receiver") -> None:
+    """Wait until something in ``netns`` has bound UDP ``port`` in every one of /proc/net/``tables``."""
+    needle = f":{port:04X} "
+    deadline = time.monotonic() + 10
+    while not all(needle in sh("ip", "netns", "exec", netns, "cat", f"/proc/net/{t}").stdout for t in tables):
+        assert time.monotonic() < deadline, f"{what} did not bind UDP {port} within 10 s"
+        time.sleep(0.05)
+
+
+@contextmanager
+def rsyslogd_in(netns: str, config: Path, tables: tuple[str, ...] = ("udp",)) -> Iterator[subprocess.Popen]:
+    """The real rsyslogd in the foreground in ``netns`` with ``config`` (checked with -N1 first), listening on 6666."""
+    sh("rsyslogd", "-N1", "-f", str(config))
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", netns, "rsyslogd", "-n", "-iNONE", "-f", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_udp_port(netns, 6666, tables, "rsyslogd")
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -116,6 +116,121 @@ def test_each_reader_reads_their_friend_and_nobody_else(host, name):
     assert host.run(f"runuser -u mallory -- cat {LOG_ROOT}/alice/console.log").rc != 0
 
 
+def send_many(source: str, receiver: str, payloads: list[bytes], port: int = 6666) -> None:
+    """Datagrams in this order from one process, as a kernel's burst leaves it (a short pause keeps the order)."""
+    code = (
+        "import base64,json,socket,sys,time;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+        "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('',6665));"
+        "[(s.sendto(base64.b64decode(p),(sys.argv[2],int(sys.argv[3]))),time.sleep(0.02)) "
+        "for p in json.loads(base64.b64decode(sys.argv[1]))]"
+    )
+    encoded = base64.b64encode(json.dumps([base64.b64encode(p).decode() for p in payloads]).encode()).decode()
+    sender(source).check_output(f'python3 -c "{code}" {encoded} {ADDRESSES[receiver]} {port}')
+
+
+def incident(tag: str) -> tuple[list[bytes], str]:
+    """A boot, ordinary lines, a gap of two, an oops whose long line came in two fragments (the second first, and
+    one twice), its trace, then a reboot; and the oops line whole, as the report must show it."""
+    banner = f"Linux version 6.1.0-27-amd64 ({tag}) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1"
+    rows = [f"5,0,0,-;{banner}"] + [f"6,{seq},{seq * 1000},-;ordinary line {seq} {tag}" for seq in range(1, 6)]
+    rows += [f"6,{seq},{seq * 1000},-;after the gap {seq} {tag}" for seq in range(8, 11)]
+    oops = f"BUG: kernel NULL pointer dereference, address: 0000000000000000 {tag} " + "m" * 1500 + " END"
+    total = len(oops.encode())
+    pieces = [f"1,11,20000000,-,ncfrag={off}/{total};{oops[off : off + 969]}" for off in range(0, total, 969)]
+    rows += [pieces[1], pieces[0], pieces[1]]
+    rows += [
+        "1,12,20000100,-;#PF: supervisor write access in kernel mode",
+        "4,13,20000200,-;Oops: 0002 [#1] PREEMPT SMP NOPTI",
+        "4,14,20000300,-;Call Trace:",
+        "4,15,20000400,-; sysrq_handle_crash+0x16/0x20",
+        "4,16,20000500,-;---[ end trace 0000000000000000 ]---",
+        f"5,0,0,-;{banner}",
+        f"6,1,1000,-;the next boot {tag}",
+    ]
+    return [row.encode() + b"\n" for row in rows], oops
+
+
+def test_the_report_tells_the_friend_the_story_and_refuses_another_friend(host, name):
+    tag = uuid.uuid4().hex[:8]
+    payloads, oops = incident(tag)
+    send_many("alice", name, payloads)
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"the next boot {tag}")
+    report = host.run("runuser -u alice -- netconsole-report alice --json")
+    assert report.rc == 0, report.stderr
+    story = json.loads(report.stdout)
+    crashed, rebooted = story["boots"][-2:]
+    assert tag in crashed["banner"] and crashed["ended_by"] == "reboot"
+    assert (crashed["records"], crashed["seq_gaps"], crashed["incomplete"]) == (15, 2, 0)
+    assert crashed["gaps"][0]["after"] == 5 and crashed["gaps"][0]["missing"] == 2
+    (event,) = crashed["events"]
+    assert (event["kind"], event["also"]) == ("bug", ["oops"])
+    assert event["trace"][0] == f"[   20.000000] {oops}"
+    assert event["trace"][-1].endswith("---[ end trace 0000000000000000 ]---") and len(event["trace"]) == 6
+    assert crashed["last_words"][-1] == "[   20.000500] ---[ end trace 0000000000000000 ]---"
+    assert (rebooted["started_by"], rebooted["records"], rebooted["ended_by"]) == ("sequence reset", 2, None)
+    text = host.run("runuser -u alice -- netconsole-report alice --kind oops,bug")
+    assert (
+        text.rc == 0
+        and "BUG at " in text.stdout
+        and oops in text.stdout
+        and "last words before the reboot" in text.stdout
+    )
+    for stranger in ("bob", "mallory"):
+        refused = host.run(f"runuser -u {stranger} -- netconsole-report alice")
+        assert refused.rc == 2 and refused.stdout == ""
+        assert f"cannot read {LOG_ROOT}/alice: permission denied" in refused.stderr, refused.stderr
+
+
+def report_playbook(account: str, *extra: str) -> subprocess.CompletedProcess:
+    """playbooks/report.yml against recv12, logged in as the account (the docker connection's user, as ssh's)."""
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "--limit",
+            "recv12",
+            "-e",
+            f"ansible_user={account}",
+            *extra,
+            str(Path(__file__).resolve().parents[4] / "playbooks" / "report.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
+    )
+    proc.stdout += proc.stderr
+    return proc
+
+
+def test_the_report_playbook_prints_it_from_the_friends_controller(host, name):
+    only_on_recv12(name)
+    tag = uuid.uuid4().hex[:8]
+    payloads, oops = incident(tag)
+    send_many("alice", name, payloads)
+    wait_for_text(host, f"{LOG_ROOT}/alice/console.log", f"the next boot {tag}")
+    mine = report_playbook("alice", "-e", "report_friend=alice", "-e", "report_kind=bug", "-e", "report_since=1h")
+    assert mine.returncode == 0, mine.stdout[-3000:]
+    assert "BUG at " in mine.stdout and oops in mine.stdout and "changed=0" in mine.stdout, mine.stdout[-3000:]
+    theirs = report_playbook("bob", "-e", "report_friend=alice")
+    assert theirs.returncode != 0
+    assert f"cannot read {LOG_ROOT}/alice: permission denied" in theirs.stdout, theirs.stdout[-3000:]
+    bad = report_playbook("alice", "-e", "report_friend=../etc")
+    assert bad.returncode != 0 and "report_friend must be the friend's name" in bad.stdout, bad.stdout[-3000:]
+
+
+def test_the_report_keeps_control_sequences_from_the_terminal(host, name):
+    tag = uuid.uuid4().hex[:8]
+    send("bob", name, f"6,77,77000,-;evil {tag} \x1b]0;pwned\x07 \x7f \xc2\x9b2J\n".encode("latin-1"))
+    wait_for_text(host, f"{LOG_ROOT}/bob/console.log", tag)
+    shown = host.run("runuser -u bob -- netconsole-report bob")
+    assert shown.rc == 0, shown.stderr
+    line = next(text for text in shown.stdout.splitlines() if tag in text)
+    assert f"evil {tag} #033]0;pwned#007 #177 #233" in line
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", shown.stdout)
+
+
 def test_modes_and_owners(host):
     for friend in ("alice", "bob"):
         directory = host.file(f"{LOG_ROOT}/{friend}")

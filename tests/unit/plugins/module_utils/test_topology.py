@@ -137,3 +137,8 @@ def test_one_mac_for_several_receivers_is_refused():
 def test_the_receivers_facts_are_named_on_the_receivers_side(facts, needle):
     with pytest.raises(NetconsoleError, match=needle):
         targets_to(["ben"], {"ben": facts})
+
+
+def test_a_host_may_name_its_interface_by_mac_for_discovery_to_resolve():
+    targets = targets_to(["ben"], {"ben": {"netconsole_address": "10.0.0.2"}}, {"dev_name": "02-42-AC-1E-4E-0B"})
+    assert targets[0]["dev_name"] == "02:42:ac:1e:4e:0b"

@@ -1,0 +1,758 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The friend's view of a console.log: whole messages, boots, losses and kernel events.
+
+Pure logic, standard library only: the receiver installs this file next to the ``netconsole-report`` script,
+so the report and the unit tests run the same code. Input lines are what the receiver's rsyslog writes:
+``<RFC 3339 receive time> <source address> <datagram>``, control characters escaped as ``#ooo``.
+A datagram is plain (``[   37.873413] text``) or extended (``6,1234,5678,-;text`` with dictionary lines after
+``#012``, ``ncfrag=off/len`` on fragments, a ``release,`` prefix with the ``r`` flag).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import gzip
+import os
+import re
+from collections.abc import Iterable, Iterator
+
+# How long a fragmented message waits for its missing fragments (seconds of receive time), and how many later
+# records from the same sender may pass it: then what arrived is emitted, marked incomplete, never held forever.
+FRAGMENT_WAIT = 5.0
+FRAGMENT_PASSED = 32
+MAX_PENDING = 256
+# A kernel timestamp this far past the previous line ends a trace (a burst is printed at once).
+BURST_GAP_USEC = 2_000_000
+MAX_TRACE = 500
+LAST_WORDS = 20
+MAX_GAPS = 1000
+# A sequence number this close below the highest seen, with an older kernel timestamp, arrived late (UDP may reorder).
+LATE_WINDOW = 64
+MSGID_WRAP = 1 << 32
+RING = 16384
+
+_ESCAPE_RE = re.compile(r"#[0-3][0-7][0-7]")
+_PLAIN_TS_RE = re.compile(r"\[\s*(\d+)\.(\d{1,9})\] ?")
+# Each event's first line starts the record's text (after a short subsystem prefix for some): one anchored match
+# per record, which costs a fraction of an unanchored search. In this order: a soft lockup is also a "BUG:".
+EVENT_PATTERNS = (
+    ("panic", r"Kernel panic - not syncing"),
+    ("soft lockup", r"(?:watchdog: )?BUG: soft lockup"),
+    ("hard lockup", r"(?:NMI watchdog: )?Watchdog detected hard LOCKUP"),
+    ("hung task", r"INFO: task .{1,64} blocked for more than"),
+    ("oom kill", r"[^ ]{1,16} invoked oom-killer|Out of memory: Kill"),
+    ("machine check", r"mce: \[Hardware Error\]|\[Hardware Error\]: Machine check|Machine check"),
+    ("oops", r"Oops[: ]|general protection fault|Unable to handle kernel"),
+    ("bug", r"BUG: |kernel BUG at"),
+    ("warning", r"WARNING: "),
+    ("rcu stall", r"(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected stall"),
+)
+EVENT_KINDS = tuple(pattern[0] for pattern in EVENT_PATTERNS)
+_EVENT_RE = re.compile("|".join(f"(?P<e{i}>{pattern[1]})" for i, pattern in enumerate(EVENT_PATTERNS)))
+_END_MARK = "---[ end "
+BOOT_BANNER = "Linux version "
+# What must never reach a terminal: C0 and DEL, C1, and the bidirectional overrides that reorder what is shown.
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """Every control character, DEL, C1 and bidi override written as #ooo or \\uXXXX, so nothing reaches a terminal."""
+    return _UNSAFE_RE.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte kept by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"#{code:03o}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escaped_len(text: str) -> int:
+    """Bytes the kernel sent for text as rsyslog wrote it (each #ooo escape was one byte)."""
+    return len(text.encode("utf-8", "surrogateescape")) - 3 * len(_ESCAPE_RE.findall(text))
+
+
+def parse_time(stamp: str) -> float:
+    """Seconds since the epoch of an RFC 3339 receive time; 0.0 where it is not one."""
+    try:
+        return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+_NO_FIELDS: dict[str, str] = {}  # shared, never written: most records have no dictionary
+
+
+class Record:
+    """One kernel record: a datagram as written by rsyslog, or several fragments joined."""
+
+    __slots__ = (
+        "extended",
+        "fields",
+        "frag",
+        "incomplete",
+        "level",
+        "recv",
+        "release",
+        "seq",
+        "source",
+        "text",
+        "ts",
+    )
+
+    def __init__(
+        self,
+        recv: str,
+        source: str,
+        text: str,
+        seq: int | None = None,
+        ts: int | None = None,
+        level: int | None = None,
+        release: str | None = None,
+    ) -> None:
+        self.recv = recv
+        self.source = source
+        self.text = text
+        self.seq = seq
+        self.ts = ts  # kernel time in microseconds
+        self.level = level
+        self.release = release
+        self.extended = seq is not None
+        self.frag: tuple[int, int] | None = None
+        self.fields: dict[str, str] = _NO_FIELDS
+        self.incomplete = False
+
+    def shown(self) -> str:
+        """The record as dmesg shows it: [seconds] text."""
+        if self.ts is None:
+            return self.text
+        return f"[{self.ts // 1_000_000:5d}.{self.ts % 1_000_000:06d}] {self.text}"
+
+
+def _split_fields(record: Record) -> None:
+    """Extended bodies: the text, then one KEY=value per #012-separated line (the kernel's dictionary, userdata)."""
+    if "#012" not in record.text:
+        return
+    first, *rest = record.text.split("#012")
+    record.text = first
+    record.fields = {}
+    for entry in rest:
+        key, sep, value = entry.strip().partition("=")
+        if sep and key:
+            record.fields[key] = value
+
+
+def parse_line(line: str) -> Record | None:
+    """A console.log line as a Record, or None for a line that is not one (empty, or no receive time and source)."""
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) < 3:
+        return None
+    recv, source, raw = parts
+    semi = raw.find(";")
+    if 0 < semi < 160:
+        header = raw[:semi].split(",")
+        release = None
+        if len(header) >= 5 and not header[0].isdigit():
+            release = header.pop(0)
+        if len(header) >= 4 and header[0].isdigit() and header[1].isdigit() and header[2].isdigit():
+            record = Record(recv, source, raw[semi + 1 :], int(header[1]), int(header[2]), int(header[0]) & 7, release)
+            if len(header) > 4:
+                for extra in header[4:]:
+                    if extra.startswith("ncfrag="):
+                        off, slash, total = extra[7:].partition("/")
+                        if slash and off.isdigit() and total.isdigit():
+                            record.frag = (int(off), int(total))
+            if record.frag is None and "#012" in record.text:
+                _split_fields(record)
+            return record
+    record = Record(recv, source, raw)
+    if raw.startswith("["):
+        match = _PLAIN_TS_RE.match(raw)
+        if match:
+            record.ts = int(match.group(1)) * 1_000_000 + int(match.group(2).ljust(6, "0")[:6])
+            record.text = raw[match.end() :]
+    if record.text.endswith("#012"):  # a plain console write keeps its newline
+        record.text = record.text[:-4]
+    return record
+
+
+class _Pending:
+    __slots__ = ("first", "passed", "pieces", "since", "total")
+
+    def __init__(self, first: Record) -> None:
+        self.first = first
+        self.pieces: dict[int, str] = {}
+        self.total = first.frag[1] if first.frag else 0
+        self.since = parse_time(first.recv)
+        self.passed = 0
+
+    def covered(self) -> bool:
+        pos = 0
+        for off in sorted(self.pieces):
+            if off > pos:
+                return False
+            pos = max(pos, off + escaped_len(self.pieces[off]))
+        # the kernel counts the record's final newline, which rsyslog drops
+        return pos >= self.total - 1
+
+    def joined(self, complete: bool) -> Record:
+        record = self.first
+        pos, out = 0, []
+        for off in sorted(self.pieces):
+            if off > pos:
+                out.append(f"[... {off - pos} bytes lost ...]")
+            out.append(self.pieces[off])
+            pos = max(pos, off + escaped_len(self.pieces[off]))
+        if not complete and pos < self.total - 1:
+            out.append(f"[... {self.total - pos} bytes lost ...]")
+        whole = Record(record.recv, record.source, "".join(out), record.seq, record.ts, record.level, record.release)
+        whole.incomplete = not complete
+        _split_fields(whole)
+        return whole
+
+
+class Reassembler:
+    """Joins ncfrag fragments (any order, duplicates dropped); a message missing a fragment is emitted, marked
+    incomplete, once FRAGMENT_WAIT seconds of receive time or FRAGMENT_PASSED later records have gone by."""
+
+    def __init__(self, wait: float = FRAGMENT_WAIT, passed: int = FRAGMENT_PASSED) -> None:
+        self.wait = wait
+        self.passed = passed
+        self.pending: dict[tuple, _Pending] = {}
+        # the pieces of messages already emitted, so a late duplicate fragment does not start a new message; by
+        # content too, because a later boot reuses the same number and kernel time for another message
+        self.done: collections.OrderedDict[tuple, dict[int, str]] = collections.OrderedDict()
+
+    def feed(self, record: Record) -> list[Record]:
+        out: list[Record] = []
+        if self.pending:
+            out.extend(self._expire(record))
+        if record.frag is None:
+            out.append(record)
+            return out
+        key = (record.source, record.release, record.seq, record.ts)
+        if self.done.get(key, {}).get(record.frag[0]) == record.text:
+            return out
+        entry = self.pending.get(key)
+        if entry is None:
+            entry = self.pending[key] = _Pending(record)
+        entry.pieces.setdefault(record.frag[0], record.text)
+        if record.frag[0] == 0:
+            entry.first = record
+        if entry.covered():
+            del self.pending[key]
+            self._done(key, entry)
+            out.append(entry.joined(True))
+        elif len(self.pending) > MAX_PENDING:
+            oldest = next(iter(self.pending))
+            out.append(self.pending.pop(oldest).joined(False))
+        return out
+
+    def _done(self, key: tuple, entry: _Pending) -> None:
+        self.done[key] = entry.pieces
+        self.done.move_to_end(key)
+        if len(self.done) > MAX_PENDING:
+            self.done.popitem(last=False)
+
+    def _expire(self, record: Record) -> list[Record]:
+        now = parse_time(record.recv)
+        out = []
+        for key, entry in list(self.pending.items()):
+            if record.frag is None and record.source == entry.first.source:
+                entry.passed += 1
+            if entry.passed > self.passed or (now and entry.since and now - entry.since > self.wait):
+                self._done(key, entry)
+                out.append(self.pending.pop(key).joined(False))
+        return out
+
+    def expire_at(self, now: float) -> list[Record]:
+        """What a live follower calls when no line arrived: messages that waited long enough, incomplete."""
+        out = []
+        for key, entry in list(self.pending.items()):
+            if now - entry.since > self.wait:
+                out.append(self.pending.pop(key).joined(False))
+        return out
+
+    def flush(self) -> list[Record]:
+        """End of input: everything still waiting, incomplete."""
+        out = [entry.joined(False) for entry in self.pending.values()]
+        self.pending.clear()
+        return out
+
+
+class Event:
+    __slots__ = ("also", "boot", "incomplete", "kind", "recv", "trace", "truncated")
+
+    def __init__(self, kind: str, record: Record, boot: int) -> None:
+        self.kind = kind
+        self.also: list[str] = []
+        self.recv = record.recv
+        self.boot = boot
+        self.trace: list[str] = [record.shown()]
+        self.incomplete = record.incomplete
+        self.truncated = False
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "also": self.also,
+            "time": self.recv,
+            "boot": self.boot,
+            "first": self.trace[0],
+            "trace": self.trace,
+            "incomplete": self.incomplete,
+            "truncated": self.truncated,
+        }
+
+
+class Boot:
+    def __init__(self, index: int, record: Record, reason: str) -> None:
+        self.index = index
+        self.reason = reason  # first, sequence reset, boot banner, timestamp reset
+        self.first = record.recv
+        self.last = record.recv
+        self.release = record.release
+        self.banner: str | None = None
+        self.source = record.source
+        self.records = 0
+        self.incomplete = 0
+        self.duplicates = 0
+        self.late = 0
+        self.seq_lost = 0
+        self.msgid_lost = 0
+        self.gaps: list[dict] = []
+        self.tail: collections.deque[Record] = collections.deque(maxlen=LAST_WORDS)
+        self.events: list[Event] = []
+        self.max_seq: int | None = None
+        self.first_seq: int | None = None  # a late record lies between this boot's first and highest numbers
+        self.last_ts: int | None = None
+        self.last_msgid: dict[str, int] = {}
+        self.ended_by: str | None = None  # "reboot" once the next boot was seen
+        self._seen_seq = [-1] * RING
+        self._seen_ts: list[int | None] = [None] * RING
+        self._seen_text: list[str | None] = [None] * RING
+
+    def seen(self, record: Record) -> bool:
+        """The same record (number, kernel time, text) arrived before in this boot (within the last RING)."""
+        slot = record.seq % RING
+        return (
+            self._seen_seq[slot] == record.seq
+            and self._seen_ts[slot] == record.ts
+            and self._seen_text[slot] == record.text
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "boot": self.index,
+            "started_by": self.reason,
+            "first": self.first,
+            "last": self.last,
+            "release": self.release,
+            "banner": self.banner,
+            "source": self.source,
+            "records": self.records,
+            "incomplete": self.incomplete,
+            "duplicates": self.duplicates,
+            "late": self.late,
+            "seq_gaps": self.seq_lost,
+            "msgid_lost": self.msgid_lost,
+            "gaps": self.gaps,
+            "ended_by": self.ended_by,
+            "last_words": [record.shown() for record in self.tail],
+            "events": [event.as_dict() for event in self.events],
+        }
+
+
+def _count_msgid(boot: Boot, record: Record) -> None:
+    """msgid (sysdata, newer kernels): a per-target 32-bit counter, one per message sent, so per source address
+    (two targets to two of the receiver's addresses count apart); a gap is a loss, a lower number a late one."""
+    msgid = record.fields.get("msgid")
+    if msgid is None or not msgid.isdigit():
+        return
+    value = int(msgid)
+    last = boot.last_msgid.get(record.source)
+    if last is not None:
+        step = (value - last) % MSGID_WRAP
+        if 1 < step < MSGID_WRAP // 2:
+            boot.msgid_lost += step - 1
+            if len(boot.gaps) < MAX_GAPS:
+                boot.gaps.append({"time": record.recv, "kind": "msgid", "after": last, "missing": step - 1})
+        elif step >= MSGID_WRAP // 2:  # behind the last one: arrived late, counted lost before
+            boot.msgid_lost = max(0, boot.msgid_lost - 1)
+            return
+    boot.last_msgid[record.source] = value
+
+
+class Story:
+    """Whole records in, boots, events and losses out; fed in arrival order."""
+
+    def __init__(self) -> None:
+        self.boots: list[Boot] = []
+        self.open: Event | None = None
+        self.records = 0
+        self._held: list[Record] = []
+
+    @property
+    def boot(self) -> Boot | None:
+        return self.boots[-1] if self.boots else None
+
+    def _new_boot(self, record: Record, reason: str) -> Boot:
+        self._close()
+        if self.boots:
+            self.boots[-1].ended_by = "reboot"
+        boot = Boot(len(self.boots) + 1, record, reason)
+        self.boots.append(boot)
+        return boot
+
+    def _close(self) -> None:
+        self.open = None
+
+    def feed(self, record: Record) -> None:
+        self.records += 1
+        if self._held:
+            self._resolve(record)
+            return
+        boot = self.boot
+        seq = record.seq
+        if boot is None:
+            boot = self._new_boot(record, "first seen")
+        elif seq is not None:
+            top = boot.max_seq
+            if top is not None and seq <= top:
+                if boot.seen(record):
+                    # a duplicate datagram, or the replay of the ring buffer when an extended target is enabled;
+                    # or a reboot whose first records read the same (seq 0, time 0, the same banner): held until
+                    # a record tells which
+                    self._held.append(record)
+                    return
+                if (
+                    boot.first_seq is not None
+                    and seq > boot.first_seq
+                    and top - seq <= LATE_WINDOW
+                    and record.ts is not None
+                    and boot.last_ts is not None
+                    and record.ts <= boot.last_ts
+                    and boot._seen_seq[seq % RING] != seq  # a number already seen with other content is a new boot
+                ):
+                    boot.late += 1
+                    boot.seq_lost = max(0, boot.seq_lost - 1)
+                else:
+                    boot = self._new_boot(record, "sequence reset")
+        elif record.ts is not None and boot.last_ts is not None and record.ts + 1_000_000 < boot.last_ts:
+            boot = self._new_boot(record, "timestamp reset")
+        self._take(boot, record)
+
+    def _take(self, boot: Boot, record: Record) -> None:
+        text = record.text
+        if text.startswith(BOOT_BANNER):
+            if boot.records:  # a banner inside a boot that has lines: a reboot no other sign showed
+                boot = self._new_boot(record, "boot banner")
+            boot.banner = text
+            if boot.release is None:
+                boot.release = text[len(BOOT_BANNER) :].split(" ", 1)[0]
+        self._count(boot, record)
+        self._classify(boot, record)
+
+    def _resolve(self, record: Record) -> None:
+        """Held records that read like ones already seen: a replay if the next record is new or seen too,
+        a reboot (the held records start it) if it was not seen but its number was."""
+        boot = self.boot
+        held = self._held
+        if record.seq is not None and record.seq <= boot.max_seq:
+            if boot.seen(record):
+                held.append(record)
+                return
+            self._held = []
+            boot = self._new_boot(held[0], "sequence reset")
+            for old in held:
+                self._take(boot, old)
+            self._take(boot, record)
+            return
+        boot.duplicates += len(held)
+        for old in held:  # the replay used message ids too
+            if old.fields:
+                _count_msgid(boot, old)
+        self._held = []
+        self.records -= 1
+        self.feed(record)
+
+    def finish(self) -> None:
+        """End of input: records still held were a replay (nothing new came after them)."""
+        if self._held:
+            self.boot.duplicates += len(self._held)
+            for old in self._held:
+                if old.fields:
+                    _count_msgid(self.boot, old)
+            self._held = []
+        self._close()
+
+    def _count(self, boot: Boot, record: Record) -> None:
+        boot.records += 1
+        boot.last = record.recv
+        if record.incomplete:
+            boot.incomplete += 1
+        seq = record.seq
+        if seq is not None:
+            top = boot.max_seq
+            if top is not None and seq > top + 1:
+                boot.seq_lost += seq - top - 1
+                if len(boot.gaps) < MAX_GAPS:
+                    boot.gaps.append({"time": record.recv, "kind": "seq", "after": top, "missing": seq - top - 1})
+            if top is None or seq > top:
+                boot.max_seq = seq
+            if boot.first_seq is None:
+                boot.first_seq = seq
+            slot = seq % RING
+            boot._seen_seq[slot] = seq
+            boot._seen_ts[slot] = record.ts
+            boot._seen_text[slot] = record.text
+        if record.fields:
+            _count_msgid(boot, record)
+        if record.ts is not None:
+            previous = boot.last_ts
+            if self.open is not None and previous is not None and record.ts - previous > BURST_GAP_USEC:
+                self._close()
+            boot.last_ts = record.ts
+        boot.tail.append(record)
+
+    def _classify(self, boot: Boot, record: Record) -> None:
+        match = _EVENT_RE.match(record.text)
+        event = self.open
+        if match is not None and not (event is None and record.text.startswith(_END_MARK)):
+            kind = EVENT_KINDS[int(match.lastgroup[1:])]
+            if event is None or (kind == "panic" and event.kind != "panic"):
+                event = self.open = Event(kind, record, boot.index)
+                boot.events.append(event)
+                return
+            if kind != event.kind and kind not in event.also:
+                event.also.append(kind)
+        if event is None:
+            return
+        if len(event.trace) >= MAX_TRACE:
+            event.truncated = True
+            self._close()
+            return
+        event.trace.append(record.shown())
+        event.incomplete = event.incomplete or record.incomplete
+        if _END_MARK in record.text:
+            self._close()
+
+    def as_dict(self) -> dict:
+        return {"records": self.records, "boots": [boot.as_dict() for boot in self.boots]}
+
+
+def read_lines(paths: Iterable[str]) -> Iterator[str]:
+    """Lines of the files in order, gzip ones decompressed; bytes that are not UTF-8 kept (surrogateescape)."""
+    for path in paths:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            for raw in handle:
+                yield raw.decode("utf-8", "surrogateescape")
+
+
+def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT) -> Story:
+    """The story of a friend's server from console.log lines in arrival order."""
+    story = Story()
+    joiner = Reassembler(wait)
+    feed = story.feed
+    for line in lines:
+        record = parse_line(line)
+        if record is None:
+            continue
+        if record.frag is None and not joiner.pending:
+            feed(record)  # the common case, without a list per line
+            continue
+        for whole in joiner.feed(record):
+            feed(whole)
+    for whole in joiner.flush():
+        feed(whole)
+    story.finish()
+    return story
+
+
+# The report: netconsole-report <friend> on the receiver, under the friend's own account.
+
+FRIEND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+LIVE = "console.log"
+_SINCE_RE = re.compile(r"([0-9]+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ReportError(Exception):
+    """What the friend is told, with exit status 2."""
+
+
+def _first_time(path: str) -> float:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        first = handle.readline()
+    return parse_time(first.split(b" ", 1)[0].decode("ascii", "replace")) if first else -1.0
+
+
+def log_files(directory: str) -> list[str]:
+    """The friend's console.log and every rotated piece (logrotate's dateext names, the size cap's -cap- names,
+    compressed or not), oldest first by the receive time of each file's first line; the live file last."""
+    try:
+        names = os.listdir(directory)
+    except PermissionError:
+        raise ReportError(
+            f"cannot read {directory}: permission denied. Only the accounts named as this friend's readers on "
+            "this receiver may read it (receiver_friends[].readers)"
+        ) from None
+    except FileNotFoundError:
+        raise ReportError(f"no friend's directory {directory} on this receiver") from None
+    rotated = []
+    for name in names:
+        path = os.path.join(directory, name)
+        if name == LIVE or not name.startswith(LIVE + "-") or not os.path.isfile(path):
+            continue
+        try:
+            rotated.append((_first_time(path), name, path))
+        except PermissionError:
+            raise ReportError(f"cannot read {path}: permission denied") from None
+        except (OSError, EOFError):
+            continue  # a compressed file cut short, or one the cap command removes right now
+    files = [entry[2] for entry in sorted(rotated)]
+    live = os.path.join(directory, LIVE)
+    if os.path.isfile(live):
+        if not os.access(live, os.R_OK):
+            raise ReportError(f"cannot read {live}: permission denied")
+        files.append(live)
+    return files
+
+
+def parse_since(text: str, now: float) -> float:
+    """--since: 30m, 6h, 2d ago, or an ISO date/time (UTC unless it says otherwise)."""
+    match = _SINCE_RE.fullmatch(text)
+    if match:
+        return now - int(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"--since {text!r}: give 30m, 6h, 2d or a date/time like 2026-11-30T05:00") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)  # noqa: UP017 (receivers may run Python 3.9)
+    return when.timestamp()
+
+
+def select(story: Story, since: float | None, kinds: set[str] | None) -> dict:
+    """The story as JSON-ready data, limited to what the friend asked for."""
+    data = story.as_dict()
+    boots = []
+    for boot in data["boots"]:
+        if since is not None and parse_time(boot["last"]) < since:
+            continue
+        boot["events"] = [
+            event
+            for event in boot["events"]
+            if (kinds is None or event["kind"] in kinds) and (since is None or parse_time(event["time"]) >= since)
+        ]
+        boots.append(boot)
+    data["boots"] = boots
+    return data
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+def render(friend: str, data: dict, files: list[str], now: float | None = None) -> str:
+    """The story as text: safe to print on a terminal whatever the datagrams held."""
+    boots = data["boots"]
+    out = [f"netconsole report for {friend}: {data['records']} records from {len(files)} files"]
+    if not boots:
+        out.append("nothing received" + (" in the time asked for" if data["records"] else " yet"))
+    for boot in boots:
+        out.append("")
+        head = (
+            f"boot {boot['boot']} ({boot['started_by']}): {boot['first']} .. {boot['last']}, {boot['records']} records"
+        )
+        if boot["release"]:
+            head += f", kernel {boot['release']}"
+        out.append(head)
+        if boot["banner"]:
+            out.append(f"  banner: {boot['banner']}")
+        losses = []
+        if boot["msgid_lost"]:
+            losses.append(f"{boot['msgid_lost']} lost (msgid gaps)")
+        if boot["seq_gaps"]:
+            losses.append(f"{boot['seq_gaps']} missing sequence numbers (lost, or below the sender's console loglevel)")
+        if boot["incomplete"]:
+            losses.append(f"{boot['incomplete']} messages incomplete (fragments lost)")
+        if boot["duplicates"]:
+            losses.append(f"{boot['duplicates']} duplicates or replayed records skipped")
+        out.append("  losses: " + ("; ".join(losses) if losses else "none seen"))
+        for gap in boot["gaps"][:20]:
+            out.append(f"    {gap['time']} {gap['kind']} gap: {gap['missing']} missing after {gap['after']}")
+        if len(boot["gaps"]) > 20:
+            out.append(f"    ... {len(boot['gaps']) - 20} more gaps (--json lists them)")
+        for event in boot["events"]:
+            marks = "".join(
+                [
+                    f" (also {', '.join(event['also'])})" if event["also"] else "",
+                    " [incomplete]" if event["incomplete"] else "",
+                    " [trace cut]" if event["truncated"] else "",
+                ]
+            )
+            out.append(f"  {event['kind'].upper()} at {event['time']}{marks}")
+            out.extend(f"    {shown}" for shown in event["trace"])
+        if boot["ended_by"] == "reboot":
+            ending = "last words before the reboot"
+        elif now is not None and parse_time(boot["last"]):
+            ending = f"last lines (nothing since, {_ago(max(0.0, now - parse_time(boot['last'])))} ago)"
+        else:
+            ending = "last lines (nothing since)"
+        out.append(f"  {ending}:")
+        out.extend(f"    {shown}" for shown in boot["last_words"])
+    return "".join(terminal_safe(text) + "\n" for text in out)
+
+
+def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> int:
+    import argparse
+    import json
+    import sys
+    import time
+
+    parser = argparse.ArgumentParser(
+        prog="netconsole-report",
+        description="The story of a friend's server from its netconsole lines on this receiver: boots, kernel "
+        "events with their whole traces, the last words before each reboot, losses.",
+    )
+    parser.add_argument("friend", help="the friend's name (their directory under the log root)")
+    parser.add_argument("--since", help="only boots and events from then on: 30m, 6h, 2d, or 2026-11-30T05:00")
+    parser.add_argument("--kind", help="only these events, comma separated: " + ", ".join(EVENT_KINDS))
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--log-root", default=log_root, help=f"where the friends' directories are ({log_root})")
+    args = parser.parse_args(argv)
+    try:
+        if not FRIEND_RE.fullmatch(args.friend) or ".." in args.friend:
+            raise ReportError(f"{args.friend!r} is not a friend's name (letters, digits, '_', '.', '-')")
+        kinds = None
+        if args.kind:
+            kinds = {kind.strip().replace("-", " ").replace("_", " ") for kind in args.kind.split(",")}
+            unknown = sorted(kinds - set(EVENT_KINDS))
+            if unknown:
+                raise ReportError(f"--kind: unknown {', '.join(unknown)}; known: {', '.join(EVENT_KINDS)}")
+        since = parse_since(args.since, time.time()) if args.since else None
+        files = log_files(os.path.join(args.log_root, args.friend))
+        try:
+            story = tell(read_lines(files))
+        except PermissionError as err:
+            raise ReportError(f"cannot read {err.filename}: permission denied") from None
+    except ReportError as err:
+        sys.stderr.write(terminal_safe(f"netconsole-report: {err}") + "\n")
+        return 2
+    data = select(story, since, kinds)
+    if args.json:
+        data["friend"] = args.friend
+        data["files"] = files
+        sys.stdout.write(json.dumps(data, indent=1) + "\n")  # ensure_ascii: nothing raw reaches a terminal
+    else:
+        sys.stdout.write(render(args.friend, data, files, time.time()))
+    return 0

@@ -1,0 +1,370 @@
+"""The friend's view: console.log lines as the receiver writes them, read back as boots, events and losses."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import (
+    Reassembler,
+    log_files,
+    main,
+    parse_line,
+    parse_time,
+    read_lines,
+    tell,
+    terminal_safe,
+)
+
+SRC = "172.30.77.21"
+
+
+def at(second: float) -> str:
+    whole = int(second)
+    return f"2026-11-30T05:{whole // 60:02d}:{whole % 60:02d}.{int((second - whole) * 1e6):06d}+00:00"
+
+
+def line(second: float, datagram: str, source: str = SRC) -> str:
+    return f"{at(second)} {source} {datagram}\n"
+
+
+def ext(second: float, seq: int, text: str, level: int = 6, ts: int | None = None, extra: str = "") -> str:
+    return line(second, f"{level},{seq},{ts if ts is not None else 1000 + seq * 10},-{extra};{text}")
+
+
+# The panic the kernel scenario's 6.1 guest sends after `echo c > /proc/sysrq-trigger` (shortened).
+PANIC = [
+    "6,526,143100001,-;sysrq: Trigger a crash",
+    "0,527,143100900,-;Kernel panic - not syncing: sysrq triggered crash",
+    "4,528,143101100,-;CPU: 1 PID: 412 Comm: sh Not tainted 6.1.0-27-amd64 #1  Debian 6.1.115-1",
+    "4,529,143101200,-;Hardware name: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2-debian-1.16.2-1 04/01/2014",
+    "4,530,143101300,-;Call Trace:",
+    "4,531,143101400,-; <TASK>",
+    "4,532,143101500,-; dump_stack_lvl+0x44/0x5c",
+    "4,533,143101600,-; panic+0x118/0x2f0",
+    "4,534,143101700,-; sysrq_handle_crash+0x16/0x20",
+    "4,535,143101800,-; </TASK>",
+    "0,536,143102000,-;Kernel Offset: 0x2a000000 from 0xffffffff81000000",
+    "0,537,143102100,-;---[ end Kernel panic - not syncing: sysrq triggered crash ]---",
+]
+
+
+def test_plain_extended_and_release_lines_parse():
+    plain = parse_line(line(1, "[   37.873413] hello"))
+    assert (plain.ts, plain.text, plain.seq) == (37_873_413, "hello", None)
+    extended = parse_line(line(1, "12,522,38521367,-;hello"))
+    assert (extended.level, extended.seq, extended.ts, extended.text) == (4, 522, 38_521_367, "hello")
+    release = parse_line(line(1, "6.12.95+deb12-amd64,12,525,21782645,-;hello-6.12"))
+    assert (release.release, release.seq, release.text) == ("6.12.95+deb12-amd64", 525, "hello-6.12")
+    assert release.shown() == "[   21.782645] hello-6.12"
+
+
+def test_dictionary_and_userdata_lines_are_decoded():
+    record = parse_line(line(1, "6,1240,5679000,-;usb 1-1: dict#012 SUBSYSTEM=usb#012 DEVICE=c189:1#012 msgid=17"))
+    assert record.text == "usb 1-1: dict"
+    assert record.fields == {"SUBSYSTEM": "usb", "DEVICE": "c189:1", "msgid": "17"}
+
+
+def test_text_with_a_semicolon_or_comma_stays_plain():
+    record = parse_line(line(1, "[    1.000000] a, b; c"))
+    assert (record.seq, record.text) == (None, "a, b; c")
+    assert parse_line("garbage") is None
+
+
+def fragments(seq: int, body: str, size: int, ts: int = 57850325) -> list[str]:
+    """The kernel's split of one record: the header repeated, ncfrag=offset/total on each piece."""
+    total = len(body.encode()) + 1  # the final newline, which rsyslog drops
+    pieces = []
+    for off in range(0, len(body), size):
+        pieces.append(f"4,{seq},{ts},-,ncfrag={off}/{total};{body[off : off + size]}")
+    return pieces
+
+
+def test_fragments_out_of_order_and_duplicated_make_one_whole_message():
+    body = "long975:" + "x" * 1960 + "END"
+    parts = fragments(525, body, 969)
+    order = [parts[2], parts[0], parts[0], parts[1], parts[1]]
+    story = tell([line(1, p) for p in order])
+    (boot,) = story.boots
+    assert boot.records == 1 and boot.incomplete == 0
+    assert boot.tail[-1].shown().endswith(body)
+
+
+def test_the_next_boot_reusing_a_fragmented_records_number_and_time_is_joined_again():
+    first = fragments(11, "BUG: first boot " + "a" * 1500, 969, ts=20_000_000)
+    second = fragments(11, "BUG: second boot " + "b" * 1500, 969, ts=20_000_000)
+    rows = [ext(1, 0, "Linux version 6.1.0 (a)", 5, 0)] + [line(1, p) for p in first]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0)] + [line(9, p) for p in second]
+    one, two = tell(rows).boots
+    assert [e.trace[0][15:31] for e in one.events + two.events] == ["BUG: first boot ", "BUG: second boot"]
+    assert one.incomplete == two.incomplete == 0
+
+
+def test_fragment_with_escaped_newlines_counts_bytes_as_the_kernel_sent_them():
+    body = "modules: a b c#012 SUBSYSTEM=x"
+    total = len("modules: a b c\n SUBSYSTEM=x") + 1
+    first, rest = body[:10], body[10:]
+    story = tell([line(1, f"4,9,100,-,ncfrag=0/{total};{first}"), line(1, f"4,9,100,-,ncfrag=10/{total};{rest}")])
+    assert story.boots[0].incomplete == 0
+    assert story.boots[0].tail[-1].shown().endswith("modules: a b c")
+
+
+def test_a_lost_fragment_is_emitted_incomplete_after_a_bounded_wait_not_held():
+    parts = fragments(600, "y" * 2000, 969)
+    joiner = Reassembler(wait=5.0)
+    assert joiner.feed(parse_line(line(10, parts[0]))) == []
+    assert joiner.feed(parse_line(line(10, parts[2]))) == []
+    assert joiner.feed(parse_line(ext(12, 601, "next"))) != []  # only "next": the wait is not over
+    out = joiner.feed(parse_line(ext(16, 602, "later")))
+    assert [r.incomplete for r in out] == [True, False]
+    assert "[... 969 bytes lost ...]" in out[0].text
+    # a dead server sends nothing more: a follower's clock releases it
+    assert joiner.feed(parse_line(line(20, fragments(603, "w" * 2000, 969)[0]))) == []
+    assert [r.incomplete for r in joiner.expire_at(parse_time(at(26)))] == [True]
+
+
+def test_a_lost_fragment_at_the_end_of_the_file_is_reported_incomplete():
+    parts = fragments(700, "z" * 1500, 969)
+    story = tell([line(1, parts[0])])
+    assert story.boots[0].incomplete == 1
+
+
+def test_a_panic_split_over_fragments_is_one_panic_event_with_its_trace():
+    text = "Kernel panic - not syncing: Fatal exception in interrupt " + "p" * 1200
+    lines = [line(1, ext_line) for ext_line in PANIC[:1]]
+    lines += [line(1, p.replace("4,", "0,", 1)) for p in fragments(527, text, 969, 143100900)]
+    lines += [line(1, p) for p in PANIC[2:]]
+    story = tell(lines)
+    (event,) = story.boots[0].events
+    assert event.kind == "panic" and not event.incomplete
+    assert event.trace[0].endswith("p" * 50)
+    assert event.trace[-1].endswith("---[ end Kernel panic - not syncing: sysrq triggered crash ]---")
+    assert len(event.trace) == 11
+
+
+def test_sequence_gap_is_counted_and_a_duplicate_is_not():
+    story = tell([ext(1, 10, "a"), ext(1, 11, "b"), ext(1, 11, "b"), ext(2, 15, "c"), ext(2, 16, "d")])
+    (boot,) = story.boots
+    assert (boot.seq_lost, boot.duplicates, boot.records) == (3, 1, 4)
+    assert boot.gaps == [{"time": at(2), "kind": "seq", "after": 11, "missing": 3}]
+
+
+def test_a_late_datagram_is_not_a_reboot_and_not_a_loss():
+    story = tell([ext(1, 10, "a"), ext(1, 12, "c"), ext(1, 11, "b"), ext(1, 13, "d")])
+    (boot,) = story.boots
+    assert (boot.seq_lost, boot.late) == (0, 1)
+
+
+def test_msgid_gaps_are_losses():
+    rows = [ext(1, s, f"m{s}#012 msgid={m}") for s, m in ((1, 100), (2, 101), (5, 104), (9, 105))]
+    (boot,) = tell(rows).boots
+    assert boot.msgid_lost == 2
+    assert [g["kind"] for g in boot.gaps] == ["seq", "msgid", "seq"]
+
+
+def test_msgid_counts_per_source_across_the_wrap_and_through_the_replay():
+    v6 = "2001:db8::21"
+    rows = [ext(1, 1, "a#012 msgid=4294967294"), ext(1, 2, "b#012 msgid=4294967295"), ext(1, 3, "c#012 msgid=0")]
+    rows += [line(1, "6,3,1030,-;c#012 msgid=7", v6)]  # the same record through a second target
+    rows += [ext(1, 4, "d#012 msgid=1"), line(1, "6,5,1050,-;e#012 msgid=8", v6)]
+    rows += [ext(2, 1, "a#012 msgid=2"), ext(2, 2, "b#012 msgid=3")]  # the replay when a target is enabled
+    rows += [ext(2, 6, "new#012 msgid=4"), ext(2, 7, "late#012 msgid=6"), ext(2, 8, "x#012 msgid=5")]
+    (boot,) = tell(rows).boots
+    # 4294967295 -> 0 -> 1 is no loss; the replay's ids 2, 3 are no loss; 4 -> 6 lost one, then 5 came late
+    assert boot.msgid_lost == 0
+    assert [g for g in boot.gaps if g["kind"] == "msgid"] == [
+        {"time": at(2), "kind": "msgid", "after": 4, "missing": 1}
+    ]
+
+
+def test_a_sequence_reset_is_a_reboot_with_the_last_words_before_it():
+    rows = [ext(1, 0, "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)", 5, 0)]
+    rows += [ext(2, s, f"line {s}") for s in range(1, 526)]
+    rows += [line(3, p) for p in PANIC]
+    rows += [ext(60, 0, "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)", 5, 0), ext(60, 1, "x")]
+    story = tell(rows)
+    first, second = story.boots
+    assert (first.ended_by, second.reason, second.release) == ("reboot", "sequence reset", "6.1.0-27-amd64")
+    assert first.tail[-1].shown().endswith("---[ end Kernel panic - not syncing: sysrq triggered crash ]---")
+    assert [e.kind for e in first.events] == ["panic"] and second.events == []
+    assert (first.seq_lost, first.duplicates, second.records) == (0, 0, 2)
+
+
+@pytest.mark.parametrize(
+    "crashed_rows",
+    [
+        [(0, "Linux version 6.1.0 (a)", 0), (1, "Kernel panic - not syncing: early", 900)],
+        [(3, "first seen late", 500), (4, "Kernel panic - not syncing: early", 900)],
+    ],
+    ids=["from-the-banner", "first-seen-mid-boot"],
+)
+@pytest.mark.parametrize("banner", [True, False], ids=["banner-arrives", "banner-lost"])
+def test_a_reboot_right_after_a_short_boot_is_a_reboot_not_a_late_datagram(crashed_rows, banner):
+    rows = [ext(1, seq, text, 5, ts) for seq, text, ts in crashed_rows]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0)] if banner else []
+    rows += [ext(9, 1, "ordinary", 6, 800), ext(9, 2, "more", 6, 1200)]
+    crashed, rebooted = tell(rows).boots
+    assert (crashed.records, crashed.late, rebooted.reason) == (2, 0, "sequence reset")
+    assert rebooted.records == (3 if banner else 2)
+
+
+def test_the_replay_when_an_extended_target_is_enabled_is_not_a_reboot():
+    rows = [ext(1, s, f"boot line {s}") for s in range(0, 20)]
+    rows += [ext(9, s, f"boot line {s}") for s in range(0, 20)]  # the same records, same timestamps
+    rows += [ext(9, 20, "new")]
+    (boot,) = tell(rows).boots
+    assert (boot.duplicates, boot.records, boot.seq_lost) == (20, 21, 0)
+
+
+def test_plain_lines_reboot_on_the_banner_or_a_timestamp_reset():
+    rows = [
+        line(1, "[   10.000000] up"),
+        line(2, "[   11.000000] still up"),
+        line(9, "[    0.000000] Linux version 6.1"),
+    ]
+    story = tell(rows)
+    assert [b.reason for b in story.boots] == ["first seen", "timestamp reset"]
+    assert story.boots[1].banner == "Linux version 6.1"
+    untimed = tell([line(1, "up"), line(2, "Linux version 6.1.0"), line(3, "after")])
+    assert [b.reason for b in untimed.boots] == ["first seen", "boot banner"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Kernel panic - not syncing: Fatal exception", "panic"),
+        ("Oops: 0002 [#1] PREEMPT SMP NOPTI", "oops"),
+        ("general protection fault, probably for non-canonical address 0xdead: 0000 [#1] SMP", "oops"),
+        ("BUG: kernel NULL pointer dereference, address: 0000000000000000", "bug"),
+        ("kernel BUG at mm/slub.c:4299!", "bug"),
+        ("WARNING: CPU: 2 PID: 1613668 at lib/refcount.c:22 refcount_warn_saturate+0x5e/0xe0", "warning"),
+        ("watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [kworker/0:1:42]", "soft lockup"),
+        ("Watchdog detected hard LOCKUP on cpu 3", "hard lockup"),
+        ("INFO: task jbd2/sda1-8:123 blocked for more than 120 seconds.", "hung task"),
+        ("stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0", "oom kill"),
+        ("Out of memory: Killed process 4242 (stress) total-vm:2000kB", "oom kill"),
+        ("mce: [Hardware Error]: Machine check events logged", "machine check"),
+        ("rcu: INFO: rcu_sched self-detected stall on CPU", "rcu stall"),
+    ],
+)
+def test_each_kind_of_event_is_named(text, kind):
+    (event,) = tell([ext(1, 1, text)]).boots[0].events
+    assert event.kind == kind
+
+
+def test_ordinary_lines_are_no_event():
+    rows = [ext(1, 1, "usb 1-1: new high-speed USB device"), ext(1, 2, "the BUG: word inside a line")]
+    assert tell(rows).boots[0].events == []
+
+
+def test_an_oops_keeps_its_whole_trace_until_the_end_marker_then_the_panic_is_its_own_event():
+    rows = [
+        ext(1, 1, "BUG: kernel NULL pointer dereference, address: 0000000000000000", 1, 5_000_000),
+        ext(1, 2, "#PF: supervisor write access in kernel mode", 1, 5_000_100),
+        ext(1, 3, "Oops: 0002 [#1] PREEMPT SMP NOPTI", 4, 5_000_200),
+        ext(1, 4, "Call Trace:", 4, 5_000_300),
+        ext(1, 5, " sysrq_handle_crash+0x16/0x20", 4, 5_000_400),
+        ext(1, 6, "---[ end trace 0000000000000000 ]---", 4, 5_000_500),
+        ext(1, 7, "Kernel panic - not syncing: Fatal exception", 0, 5_000_600),
+        ext(1, 8, "---[ end Kernel panic - not syncing: Fatal exception ]---", 0, 5_000_700),
+        ext(1, 9, "after the trace", 6, 5_000_800),
+    ]
+    oops, panic = tell(rows).boots[0].events
+    assert (oops.kind, oops.also, len(oops.trace)) == ("bug", ["oops"], 6)
+    assert (panic.kind, len(panic.trace)) == ("panic", 2)
+
+
+def test_a_trace_ends_where_the_burst_ends():
+    rows = [ext(1, 1, "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2", 4, 1_000_000), ext(1, 2, " f+0x1/0x2", 4, 1_000_100)]
+    rows += [ext(9, 3, "much later", 6, 9_000_000)]
+    (event,) = tell(rows).boots[0].events
+    assert len(event.trace) == 2
+
+
+def test_rotated_and_compressed_files_are_read_in_order(tmp_path):
+    old = tmp_path / "console.log-20261129-1764400000.gz"
+    with gzip.open(old, "wt") as handle:
+        handle.write(ext(1, 1, "from the compressed file") + ext(1, 2, "Oops: 0000 [#1] SMP"))
+    new = tmp_path / "console.log"
+    new.write_text(ext(2, 3, "---[ end trace 0 ]---") + ext(3, 4, "today"))
+    story = tell(read_lines([str(old), str(new)]))
+    (boot,) = story.boots
+    assert boot.records == 4 and boot.seq_lost == 0
+    assert boot.events[0].trace[-1].endswith("---[ end trace 0 ]---")
+
+
+def test_nothing_a_datagram_holds_reaches_a_terminal():
+    hostile = "#033]0;x#007 raw\x1b[2J del\x7f c1\x9b31m bidi\u202e bad\udcff"
+    shown = terminal_safe(hostile)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in shown)
+    assert "\u202e" not in shown and "\udcff" not in shown
+    assert "#033[2J" in shown and "#177" in shown and "#233" in shown and "\\u202e" in shown and "\\xff" in shown
+
+
+def write(path, rows: list[str]) -> None:
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wt") as handle:
+            handle.write("".join(rows))
+    else:
+        path.write_text("".join(rows))
+
+
+def test_rotated_files_of_logrotate_and_the_size_cap_are_read_oldest_first(tmp_path):
+    friend = tmp_path / "alice"
+    friend.mkdir()
+    # names do not sort in time order across the two schemes; each file's first receive time does
+    write(friend / "console.log-cap-20261129T230000.123456789Z", [ext(10, 2, "second")])
+    write(friend / "console.log-20261130-1764478800.gz", [ext(20, 3, "third")])
+    write(friend / "console.log-20261129-1764392400", [ext(1, 1, "first")])
+    write(friend / "console.log", [ext(30, 4, "live")])
+    write(friend / "kernel.log", [ext(40, 9, "another channel")])
+    files = log_files(str(friend))
+    assert [f.rsplit("/", 1)[1] for f in files] == [
+        "console.log-20261129-1764392400",
+        "console.log-cap-20261129T230000.123456789Z",
+        "console.log-20261130-1764478800.gz",
+        "console.log",
+    ]
+
+
+def run_main(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_report_as_json_and_text(tmp_path, capsys):
+    friend = tmp_path / "alice"
+    friend.mkdir()
+    rows = [ext(1, 0, "Linux version 6.1.0-27-amd64 (x)", 5, 0), ext(1, 1, "WARNING: CPU: 0 PID: 1 at a.c:1 f")]
+    rows += [ext(1, 2, "---[ end trace 0 ]---"), ext(2, 5, "Oops: 0000 [#1] SMP"), ext(2, 6, "\x1b[31mred")]
+    write(friend / "console.log", rows)
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path), "--json", "--kind", "oops")
+    assert (status, err) == (0, "")
+    data = json.loads(out)
+    (boot,) = data["boots"]
+    assert [e["kind"] for e in boot["events"]] == ["oops"] and boot["seq_gaps"] == 2
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path))
+    assert "WARNING at" in out and "OOPS at" in out and "2 missing sequence numbers" in out
+    assert "\x1b" not in out and "#033[31mred" in out
+    assert re.search(r"last lines \(nothing since, [0-9]+ (min|h|days) ago\):", out), out
+    status, out, err = run_main(capsys, "alice", "--log-root", str(tmp_path), "--since", "2099-01-01")
+    assert status == 0 and "nothing received in the time asked for" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["../etc"], "'../etc' is not a friend's name"),
+        (["carol"], "no friend's directory"),
+        (["alice", "--kind", "panic,meltdown"], "--kind: unknown meltdown"),
+        (["alice", "--since", "yesterday"], "--since 'yesterday': give 30m, 6h, 2d"),
+    ],
+)
+def test_the_report_says_what_is_wrong(tmp_path, capsys, argv, message):
+    (tmp_path / "alice").mkdir()
+    status, out, err = run_main(capsys, *argv, "--log-root", str(tmp_path))
+    assert status == 2 and out == "" and message in err
