@@ -1,0 +1,532 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The events service's logic: a friend's console.log lines in, events.log lines and incidents (alerts) out.
+
+Pure logic, standard library only, like kmsgview (which it builds on): the receiver installs this file next to
+kmsgview.py and kmsgfollow.py (the thin I/O shell that follows the files, writes and sends), so the service and
+the unit tests run the same code. Time is passed in (``now``, seconds since the epoch): nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import email.message
+import email.utils
+import hashlib
+import json
+import pickle
+
+try:
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgview
+except ImportError:  # on the receiver: kmsgview.py lies next to this file
+    import kmsgview  # type: ignore[no-redef]
+
+# An event's trace is final when the kernel ended it (its end marker, a burst gap, a new boot) or when nothing
+# was added to it for SETTLE seconds; an incident is sent when nothing joined it for SETTLE seconds.
+SETTLE = 5.0
+# Incidents older than this when they are complete (a first run over an old file, a long outage of the
+# service) are written to events.log and the state but not sent: nobody needs a mail about last month.
+STALE = 3600.0
+SILENCE = 900
+ALERT_KINDS = ("panic", "oops", "reboot", "silence")
+# kmsgview's kinds that an "oops" alert covers: an oops, and a BUG (a NULL dereference is "BUG:" then "Oops:").
+_OOPS = ("oops", "bug")
+# Retries of a failed delivery: then every hour until GIVE_UP seconds after the incident.
+RETRY = (30, 60, 120, 300, 600, 1800)
+RETRY_MAX = 3600
+GIVE_UP = 2 * 86400
+KEEP_DONE = 50  # deliveries kept in the state after they were sent or given up
+RECENT = 20  # events kept in the state file with their traces
+
+
+def iso(when: float) -> str:
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).isoformat(timespec="microseconds")  # noqa: UP017 (Python 3.9)
+
+
+def word(kind: str) -> str:
+    """A kind as one word in events.log ("soft lockup" -> "soft-lockup")."""
+    return kind.replace(" ", "-")
+
+
+def alert_class(event: dict) -> str | None:
+    """Which switch (ALERT_KINDS) an event falls under, if any."""
+    kind = event["kind"]
+    if kind in ("panic", "reboot", "silence"):
+        return kind
+    if kind in _OOPS or "oops" in event.get("also", ()):
+        return "oops"
+    return None
+
+
+class _Open:
+    """An event whose trace may still grow."""
+
+    __slots__ = ("boot", "event", "last_words", "size", "touched")
+
+    def __init__(self, event: kmsgview.Event, boot: int, last_words: list[str], now: float) -> None:
+        self.event = event
+        self.boot = boot
+        self.last_words = last_words
+        self.size = len(event.trace)
+        self.touched = now
+
+
+class Watcher:
+    """One friend's stream of console.log lines, in arrival order, turned into events and incidents.
+
+    Call ``feed_line`` for each line and ``tick(now)`` every second or so (fragments waiting too long are
+    released, traces and incidents settle, silence is noticed); ``take()`` returns what is new. The whole object
+    pickles: that is the parser state the service keeps across restarts (``checkpoint``/``restore``).
+    """
+
+    def __init__(self, friend: str, silence: int = SILENCE, alert_on: tuple[str, ...] = ALERT_KINDS) -> None:
+        self.friend = friend
+        self.silence = silence
+        self.alert_on = tuple(alert_on)
+        self.joiner = kmsgview.Reassembler()
+        self.story = kmsgview.Story()
+        self.boot: kmsgview.Boot | None = None
+        self.boot_no = 0
+        self.known = 0  # events of the current boot already picked up
+        self.opened: list[_Open] = []
+        self.reported = (0, 0, 0)  # seq gaps, msgid gaps, incomplete of the current boot already in events.log
+        self.loss: dict | None = None  # losses not written yet
+        self.last_line = 0.0
+        self.last_recv = ""
+        self.silent = False
+        self.event_no = 0
+        self.incident_no = 0
+        self.incident: dict | None = None
+        self.counts: dict[str, int] = {}
+        self.recent: list[dict] = []
+        self.lines = 0
+        self.clock = 0.0  # the newest wall-clock time given (tick, feed_line): what "stale" is measured against
+        self._events: list[dict] = []
+        self._incidents: list[dict] = []
+
+    # input
+
+    def feed_line(self, line: str, now: float | None = None) -> None:
+        record = kmsgview.parse_line(line)
+        if record is None:
+            return
+        self.lines += 1
+        if now:
+            self.clock = max(self.clock, now)
+        when = kmsgview.parse_time(record.recv) or (now or 0.0)
+        self._arrived(when, record.recv)
+        for whole in self.joiner.feed(record):
+            self._feed(whole, when)
+
+    def tick(self, now: float) -> None:
+        self.clock = max(self.clock, now)
+        for whole in self.joiner.expire_at(now):
+            self._feed(whole, now)
+        self._settle(now)
+        self._flush_loss()
+        if self.last_line and not self.silent and now - self.last_line >= self.silence:
+            self._silence(self.last_line + self.silence)
+        if self.incident is not None and now - self.incident["touched"] >= SETTLE and not self.opened:
+            self._close_incident(now)
+
+    def take(self) -> tuple[list[dict], list[dict]]:
+        """Events for events.log and incidents to send, since the last call."""
+        events, incidents = self._events, self._incidents
+        self._events, self._incidents = [], []
+        return events, incidents
+
+    # the story
+
+    def _arrived(self, when: float, recv: str) -> None:
+        if self.last_line and when - self.last_line >= self.silence and not self.silent:
+            self._silence(self.last_line + self.silence)  # a silence inside lines read late (after a restart)
+        if self.silent:
+            self.silent = False
+            self._emit({"kind": "back", "time": recv, "silent": round(when - self.last_line)}, when)
+        self.last_line = max(self.last_line, when)
+        self.last_recv = recv
+
+    def _feed(self, record: kmsgview.Record, now: float) -> None:
+        story = self.story
+        story.feed(record)
+        if story.boot is not self.boot:
+            self._new_boots(now)
+        boot = self.boot
+        if boot is None:
+            return
+        while self.known < len(boot.events):
+            event = boot.events[self.known]
+            self.known += 1
+            words = [shown.shown() for shown in list(boot.tail)[:-1]]
+            self.opened.append(_Open(event, self.boot_no, words, now))
+        lost = (boot.seq_lost, boot.msgid_lost, boot.incomplete)
+        if lost != self.reported:
+            more = [max(0, lost[i] - self.reported[i]) for i in range(3)]
+            if any(more):
+                if self.loss is None:
+                    self.loss = {"kind": "loss", "time": record.recv, "seq": 0, "msgid": 0, "incomplete": 0}
+                for i, key in enumerate(("seq", "msgid", "incomplete")):
+                    self.loss[key] += more[i]
+            self.reported = lost
+        if self.opened:
+            self._settle(now)
+
+    def _new_boots(self, now: float) -> None:
+        story = self.story
+        start = story.boots.index(self.boot) + 1 if self.boot in story.boots else 0
+        for boot in story.boots[start:]:
+            previous = self.boot
+            self._settle(now, force=True)
+            self._flush_loss()
+            self.boot_no += 1
+            self.boot, self.known, self.reported = boot, 0, (0, 0, 0)
+            event = {
+                "kind": "boot" if previous is None else "reboot",
+                "time": boot.first,
+                "by": boot.reason,
+                "release": boot.release,
+                "banner": boot.banner,
+                "trace": [record.shown() for record in boot.tail],
+                "last_words": [] if previous is None else [record.shown() for record in previous.tail],
+            }
+            self._emit(event, now)
+        del story.boots[:-1]  # only the current boot is needed from here on
+
+    def _settle(self, now: float, force: bool = False) -> None:
+        """Write the events whose traces are final: closed by the kernel's marks, or quiet for SETTLE seconds."""
+        still = []
+        for item in self.opened:
+            event = item.event
+            if len(event.trace) != item.size:
+                item.size, item.touched = len(event.trace), now
+            if force or self.story.open is not event or now - item.touched >= SETTLE:
+                data = event.as_dict()
+                data["boot"] = item.boot
+                data["last_words"] = item.last_words
+                self._emit(data, now)
+            else:
+                still.append(item)
+        if len(still) != len(self.opened) and self.boot is not None:
+            done = {id(item.event) for item in self.opened} - {id(item.event) for item in still}
+            keep = [event for event in self.boot.events if id(event) not in done]
+            self.known -= len(self.boot.events) - len(keep)
+            self.boot.events[:] = keep
+        self.opened = still
+
+    def _flush_loss(self) -> None:
+        if self.loss is not None:
+            loss, self.loss = self.loss, None
+            self._emit(loss, kmsgview.parse_time(loss["time"]))
+
+    def _silence(self, since: float) -> None:
+        self.silent = True
+        words = [record.shown() for record in self.boot.tail] if self.boot is not None else []
+        self._emit(
+            {"kind": "silence", "time": iso(since), "after": self.silence, "last": self.last_recv, "last_words": words},
+            since,
+        )
+
+    def _emit(self, event: dict, now: float) -> None:
+        if self.loss is not None and event["kind"] != "loss":
+            self._flush_loss()  # events.log stays in time order
+        self.event_no += 1
+        event["n"] = self.event_no
+        event.setdefault("boot", self.boot_no)
+        self.counts[event["kind"]] = self.counts.get(event["kind"], 0) + 1
+        self._events.append(event)
+        if event["kind"] not in ("loss", "back"):
+            self.recent = [*self.recent, event][-RECENT:]
+        self._join_incident(event, now)
+
+    # incidents: an alertable event with what follows it within SETTLE seconds, sent once
+
+    def _join_incident(self, event: dict, now: float) -> None:
+        switch = alert_class(event)
+        wanted = switch is not None and switch in self.alert_on
+        if self.incident is not None and now - self.incident["touched"] > SETTLE:
+            self._close_incident(now)
+        if self.incident is None:
+            if not wanted:
+                return
+            self.incident_no += 1
+            self.incident = {"incident": self.incident_no, "friend": self.friend, "kinds": [], "events": []}
+        if event["kind"] in ("loss", "back") and not wanted:
+            return
+        if wanted and switch not in self.incident["kinds"]:
+            self.incident["kinds"].append(switch)
+        self.incident["events"].append(event)
+        self.incident["touched"] = now
+
+    def _close_incident(self, now: float) -> None:
+        incident, self.incident = self.incident, None
+        if incident is None:
+            return
+        del incident["touched"]
+        first = incident["events"][0]
+        incident["time"] = first["time"]
+        incident["boot"] = first["boot"]
+        newest = max(kmsgview.parse_time(event["time"]) for event in incident["events"])
+        incident["stale"] = bool(newest and max(now, self.clock) - newest > STALE)
+        self._incidents.append(incident)
+
+    # the state
+
+    def summary(self, now: float) -> dict:
+        """The friend-readable state (events.json): where the story stands."""
+        boot = self.boot
+        return {
+            "friend": self.friend,
+            "updated": iso(now),
+            "lines": self.lines,
+            "last_line": self.last_recv or None,
+            "silent": self.silent,
+            "silence_after": self.silence,
+            "boot": None
+            if boot is None
+            else {
+                "boot": self.boot_no,
+                "started_by": boot.reason,
+                "first": boot.first,
+                "last": boot.last,
+                "release": boot.release,
+                "banner": boot.banner,
+                "records": boot.records,
+                "seq_gaps": boot.seq_lost,
+                "msgid_lost": boot.msgid_lost,
+                "incomplete": boot.incomplete,
+                "duplicates": boot.duplicates,
+            },
+            "counts": dict(sorted(self.counts.items())),
+            "recent": self.recent,
+        }
+
+
+# events.log
+
+
+def event_line(event: dict) -> str:
+    """One line of events.log: time, kind, key=value facts, and after ' | ' the first line of the event."""
+    kind = event["kind"]
+    facts = [f"boot={event['boot']}", f"n={event['n']}"]
+    text = ""
+    if kind in ("boot", "reboot"):
+        facts.append(f"by={word(event['by'])}")
+        if event.get("release"):
+            facts.append(f"kernel={event['release']}")
+        text = event.get("banner") or (event["trace"][0] if event.get("trace") else "")
+    elif kind == "loss":
+        facts += [f"seq={event['seq']}", f"msgid={event['msgid']}", f"incomplete={event['incomplete']}"]
+    elif kind == "silence":
+        facts += [f"after={event['after']}s", f"last={event['last'] or '-'}"]
+    elif kind == "back":
+        facts.append(f"silent={event['silent']}s")
+    else:
+        if event.get("also"):
+            facts.append("also=" + ",".join(word(also) for also in event["also"]))
+        facts.append(f"trace={len(event['trace'])}")
+        if event.get("incomplete"):
+            facts.append("incomplete")
+        if event.get("truncated"):
+            facts.append("truncated")
+        text = event["first"]
+    line = f"{event['time']} {word(kind)} {' '.join(facts)}" + (f" | {text}" if text else "")
+    return kmsgview.terminal_safe(line.replace("\n", " ")) + "\n"
+
+
+# messages
+
+
+def _title(incident: dict) -> str:
+    first = incident["events"][0]
+    what = " and ".join(incident["kinds"])
+    return f"{incident['friend']}: {what} at {first['time']} (boot {incident['boot']})"
+
+
+def incident_text(incident: dict, host: str) -> str:
+    """The incident as a friend reads it: every event with its whole trace, the last words before it."""
+    out = [
+        f"The netconsole receiver {host} saw this from {incident['friend']}'s server:",
+        "",
+    ]
+    for event in incident["events"]:
+        kind = event["kind"]
+        if kind in ("boot", "reboot"):
+            out.append(
+                f"{kind.upper()} at {event['time']} ({event['by']})"
+                + (f", kernel {event['release']}" if event.get("release") else "")
+            )
+            if event.get("last_words"):
+                out.append("  last words before the reboot:")
+                out.extend(f"    {shown}" for shown in event["last_words"])
+            if event.get("trace"):
+                out.append("  first lines of the new boot:")
+                out.extend(f"    {shown}" for shown in event["trace"])
+        elif kind == "silence":
+            out.append(f"SILENCE: nothing received for {event['after']} s; the last line came at {event['last']}")
+            if event.get("last_words"):
+                out.append("  last lines received:")
+                out.extend(f"    {shown}" for shown in event["last_words"])
+        elif kind in ("loss", "back"):
+            out.append(event_line(event).rstrip("\n"))
+        else:
+            marks = (" (also " + ", ".join(event["also"]) + ")" if event.get("also") else "") + (
+                " [incomplete: fragments lost]" if event.get("incomplete") else ""
+            )
+            out.append(f"{kind.upper()} at {event['time']}{marks}")
+            if event.get("last_words"):
+                out.append("  last words before it:")
+                out.extend(f"    {shown}" for shown in event["last_words"])
+            out.append("  trace:")
+            out.extend(f"    {shown}" for shown in event["trace"])
+        out.append("")
+    out.append(f"The whole story: netconsole-report {incident['friend']} (on {host}, under your own account).")
+    return "".join(kmsgview.terminal_safe(text) + "\n" for text in out)
+
+
+def mail_message(incident: dict, to: list[str], sender: str, host: str, now: float) -> bytes:
+    """The mail for ``sendmail -t``: recipients in To, one message per incident."""
+    message = email.message.EmailMessage()
+    message["To"] = ", ".join(to)
+    if sender:
+        message["From"] = sender
+    message["Subject"] = "[netconsole] " + kmsgview.terminal_safe(_title(incident))
+    message["Date"] = email.utils.formatdate(now)
+    message["Message-ID"] = f"<netconsole-{incident['friend']}-{incident['incident']}-{int(now)}@{host}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(incident_text(incident, host))
+    return message.as_bytes()
+
+
+def webhook_payload(incident: dict, host: str) -> bytes:
+    """The JSON POSTed to a friend's URL: the incident as data, and the same text a mail has."""
+    data = {
+        "receiver": host,
+        "friend": incident["friend"],
+        "incident": incident["incident"],
+        "kinds": incident["kinds"],
+        "time": incident["time"],
+        "boot": incident["boot"],
+        "title": _title(incident),
+        "events": incident["events"],
+        "text": incident_text(incident, host),
+    }
+    return json.dumps(data, ensure_ascii=True).encode()
+
+
+# deliveries: an outbox kept in the state, retried with backoff
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones."""
+    return float(RETRY[attempts - 1] if attempts <= len(RETRY) else RETRY_MAX)
+
+
+class Outbox:
+    """Deliveries (one per incident and channel) with their tries; JSON-ready as ``entries``."""
+
+    def __init__(self, entries: list[dict] | None = None) -> None:
+        self.entries: list[dict] = [dict(entry) for entry in entries or []]
+
+    def add(self, incident: dict, channels: list[str], now: float) -> list[dict]:
+        added = []
+        for channel in channels:
+            entry = {
+                "id": f"{incident['friend']}-{incident['incident']}-{channel}",
+                "friend": incident["friend"],
+                "incident": incident["incident"],
+                "channel": channel,
+                "title": _title(incident),
+                "created": now,
+                "state": "pending",
+                "attempts": 0,
+                "next": now,
+                "error": None,
+                "body": incident,
+            }
+            self.entries.append(entry)
+            added.append(entry)
+        return added
+
+    def due(self, now: float) -> list[dict]:
+        return [entry for entry in self.entries if entry["state"] == "pending" and entry["next"] <= now]
+
+    def record(self, entry_id: str, error: str | None, now: float) -> None:
+        for entry in self.entries:
+            if entry["id"] != entry_id or entry["state"] != "pending":
+                continue
+            entry["attempts"] += 1
+            entry["last_try"] = now
+            if error is None:
+                entry["state"], entry["error"] = "sent", None
+            else:
+                entry["error"] = error[:500]
+                entry["next"] = now + retry_delay(entry["attempts"])
+                if entry["next"] - entry["created"] > GIVE_UP:
+                    entry["state"] = "given up"
+        self._prune()
+
+    def _prune(self) -> None:
+        done = [entry for entry in self.entries if entry["state"] != "pending"]
+        for entry in done[:-KEEP_DONE]:
+            self.entries.remove(entry)
+        for entry in done[-KEEP_DONE:]:
+            entry.pop("body", None)  # what was sent need not be kept
+
+    def public(self) -> list[dict]:
+        """The deliveries as the friend's state file shows them (no message bodies)."""
+        keys = ("id", "incident", "channel", "title", "state", "attempts", "error")
+        out = []
+        for entry in self.entries:
+            item = {key: entry.get(key) for key in keys}
+            item["created"] = iso(entry["created"])
+            item["next_try"] = iso(entry["next"]) if entry["state"] == "pending" else None
+            out.append(item)
+        return out
+
+
+# the checkpoint: what the service needs after a restart
+
+
+def code_digest(*sources: bytes) -> str:
+    return hashlib.sha256(b"\0".join(sources)).hexdigest()[:16]
+
+
+def checkpoint(watcher: Watcher, outbox: Outbox, files: dict, events_size: int, digest: str) -> dict:
+    """JSON-ready: the files' identities and offsets, events.log's size, the outbox and the pickled parser."""
+    return {
+        "version": 1,
+        "friend": watcher.friend,
+        "files": files,
+        "events_size": events_size,
+        "outbox": outbox.entries,
+        "digest": digest,
+        "carry": carry(watcher),
+        "watcher": base64.b64encode(pickle.dumps(watcher, protocol=4)).decode("ascii"),
+    }
+
+
+def restore(data: dict, friend: str, silence: int, alert_on: tuple[str, ...], digest: str) -> tuple[Watcher, Outbox]:
+    """The watcher and outbox from a checkpoint. The parser is restored only from the same code (``digest``):
+    after an upgrade the counters carry over and the parser starts fresh at the saved offsets (nothing is read
+    twice; the current boot's sequence context is lost, so the next line starts a boot marked "first seen")."""
+    watcher = None
+    if data.get("version") == 1 and data.get("digest") == digest and data.get("watcher"):
+        try:
+            watcher = pickle.loads(base64.b64decode(data["watcher"]))  # root's own 0600 file
+        except Exception:  # a damaged checkpoint starts the parser afresh
+            watcher = None
+    if watcher is None:
+        watcher = Watcher(friend, silence, alert_on)
+        old = data.get("carry") or {}
+        for key in ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines"):
+            if key in old:
+                setattr(watcher, key, old[key])
+    watcher.silence, watcher.alert_on = silence, tuple(alert_on)
+    return watcher, Outbox(data.get("outbox"))
+
+
+def carry(watcher: Watcher) -> dict:
+    """The counters a fresh parser continues from (kept next to the pickled one, in plain JSON)."""
+    keys = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines")
+    return {key: getattr(watcher, key) for key in keys}
