@@ -1,0 +1,432 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""netconsole-events: the receiver's events service, the thin I/O shell around kmsgevents.
+
+It follows each friend's console.log (by inode and offset, through logrotate's renames and the cap command's),
+keeps ``events.log`` and ``events.json`` in the friend's directory, and sends the incidents by mail
+(``sendmail -t``) and webhook from a second thread, so a hanging mail system or web server never stops the
+following. It only reads the files rsyslog writes: rsyslog never waits for it.
+Standard library only; the receiver role installs it with kmsgview.py and kmsgevents.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+try:
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgevents, kmsgview
+except ImportError:  # on the receiver: the three files lie side by side
+    import kmsgevents  # type: ignore[no-redef]
+    import kmsgview  # type: ignore[no-redef]
+
+LIVE = "console.log"
+EVENTS = "events.log"
+STATE = "events.json"
+EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
+CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
+HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
+
+
+def _head(data: bytes) -> str:
+    first = data[:HEAD].split(b"\n", 1)[0]
+    return hashlib.sha256(first).hexdigest()[:32] if first else ""
+
+
+def _file_head(path: str) -> str:
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            return _head(handle.read(HEAD))
+    except (OSError, EOFError):
+        return ""
+
+
+def _gzip_size(path: str) -> int | None:
+    """The uncompressed size gzip keeps in its last four bytes (modulo 4 GiB)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            return int.from_bytes(handle.read(4), "little")
+    except OSError:
+        return None
+
+
+class Source:
+    """A friend's live file followed by identity (device, inode, first line) and offset across rotation.
+
+    ``state`` is JSON: {dev, ino, offset, head, mtime}. An empty state (the first start) reads the live file
+    from its beginning; after a rotation the rest of the old file is read (found by inode, or by its first line
+    when it was compressed meanwhile), then every newer rotated piece, then the new live file from 0.
+    """
+
+    def __init__(self, directory: str, name: str = LIVE, state: dict | None = None) -> None:
+        self.directory = directory
+        self.name = name
+        self.state: dict = dict(state or {})
+
+    def read(self) -> list[bytes]:
+        live = os.path.join(self.directory, self.name)
+        try:
+            st = os.stat(live)
+        except FileNotFoundError:
+            st = None
+        lines: list[bytes] = []
+        state = self.state
+        if state.get("ino") is not None and (st is None or (st.st_dev, st.st_ino) != (state["dev"], state["ino"])):
+            lines += self._finish_rotated()
+            state = self.state
+        if st is None:
+            return lines
+        if state.get("ino") is None:
+            done = state.get("done", [])
+            self.state = state = {"dev": st.st_dev, "ino": st.st_ino, "offset": 0, "head": "", "mtime": 0.0}
+            state["done"] = done
+        if st.st_size < state["offset"]:  # truncated in place: start again at its beginning
+            state["offset"] = 0
+        if st.st_size > state["offset"]:
+            lines += self._read_from(live, final=False)
+        return lines
+
+    def _read_from(self, path: str, final: bool) -> list[bytes]:
+        state = self.state
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as handle:
+            if state["offset"] == 0 or not state["head"]:
+                state["head"] = _head(handle.read(HEAD))
+            handle.seek(state["offset"])
+            data = handle.read(CHUNK) if not final else handle.read()
+            if not final:
+                state["mtime"] = os.fstat(handle.fileno()).st_mtime if opener is open else state["mtime"]
+        end = len(data) if final else data.rfind(b"\n") + 1  # a line rsyslog is still writing waits
+        state["offset"] += end
+        return data[:end].splitlines()
+
+    def _rotated(self) -> list[tuple[float, str]]:
+        out = []
+        for name in os.listdir(self.directory):
+            if not name.startswith(self.name + "-"):
+                continue
+            path = os.path.join(self.directory, name)
+            try:
+                out.append((os.stat(path).st_mtime, path))
+            except FileNotFoundError:
+                continue
+        return sorted(out)
+
+    def _finish_rotated(self) -> list[bytes]:
+        """The old live file's rest and every piece rotated after it, oldest first. Pieces already read are
+        known by their first lines (``done``), so a piece compressed later under a new name is not read again."""
+        state = self.state
+        done = list(state.get("done", []))
+        rotated = self._rotated()
+        old = None
+        for _mtime, path in rotated:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            same_inode = (st.st_dev, st.st_ino) == (state["dev"], state["ino"])
+            if (same_inode or path.endswith(".gz")) and state["head"] and _file_head(path) == state["head"]:
+                old = path  # an inode number is reused once its file is gone: the first line must match too
+                break
+        lines: list[bytes] = []
+        if old is not None:
+            consumed = old.endswith(".gz") and _gzip_size(old) == state["offset"] % (1 << 32)
+            if not consumed:  # a compressed file is read again only if the offsets say something is left
+                lines += self._read_from(old, final=True)
+        if state["head"]:
+            done.append(state["head"])
+        for mtime, path in rotated:
+            if path == old or mtime < state.get("mtime", 0.0):
+                continue
+            head = _file_head(path)
+            if not head or head in done:
+                continue
+            self.state = {"dev": 0, "ino": -1, "offset": 0, "head": head, "mtime": 0.0}
+            lines += self._read_from(path, final=True)
+            done.append(head)
+        self.state = {"done": done[-64:]}
+        return lines
+
+
+class Friend:
+    """One friend's files, watcher, outbox and checkpoint."""
+
+    def __init__(self, settings: dict, config: dict, digest: str) -> None:
+        self.name = settings["name"]
+        self.settings = settings
+        self.config = config
+        self.directory = os.path.join(config["log_root"], self.name)
+        self.checkpoint_path = os.path.join(config["state_dir"], self.name + ".json")
+        self.digest = digest
+        data = {}
+        try:
+            with open(self.checkpoint_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            data = {}
+        self.watcher, self.outbox = kmsgevents.restore(
+            data, self.name, settings["silence"], tuple(settings["alert_on"]), digest
+        )
+        self.source = Source(self.directory, LIVE, (data.get("files") or {}).get(LIVE))
+        self.events_size = data.get("events_size", 0)
+        self.dirty = True
+        if data:
+            self._trim_events_log()
+        else:
+            self.events_size = _size(os.path.join(self.directory, EVENTS))
+
+    def channels(self) -> list[str]:
+        return (["mail"] if self.settings.get("mail") else []) + (["webhook"] if self.settings.get("webhook") else [])
+
+    def _trim_events_log(self) -> None:
+        """events.log lines written after the last checkpoint are written again from the lines read again."""
+        path = os.path.join(self.directory, EVENTS)
+        try:
+            if os.path.getsize(path) > self.events_size:
+                os.truncate(path, self.events_size)
+        except OSError:
+            self.events_size = 0
+
+    def step(self, now: float) -> None:
+        """Read what is new, write events, queue incidents."""
+        watcher = self.watcher
+        while True:
+            try:
+                lines = self.source.read()
+            except PermissionError as err:
+                log(f"{self.name}: cannot read {err.filename}: {err.strerror}")
+                lines = []
+            for raw in lines:
+                watcher.feed_line(raw.decode("utf-8", "surrogateescape"), now)
+            if lines:
+                self.dirty = True
+            if len(lines) < 1000:
+                break
+            self._write(now)  # a long backlog: write as we go
+        watcher.tick(now)
+        self._write(now)
+
+    def _write(self, now: float) -> None:
+        events, incidents = self.watcher.take()
+        if events:
+            self._append([kmsgevents.event_line(event) for event in events])
+            self.dirty = True
+        for incident in incidents:
+            self.dirty = True
+            if not incident["stale"]:
+                self.outbox.add(incident, self.channels(), now)
+
+    def _open_new(self, path: str, flags: int) -> int:
+        """A file in the friend's directory, created the way rsyslog creates console.log: 0640, the log owner
+        and group; the directory's default ACL then gives it to the friend's readers."""
+        fd = os.open(path, flags | os.O_CLOEXEC, 0o640)
+        owner = self.config.get("owner_ids")
+        if owner:
+            os.fchown(fd, owner[0], owner[1])
+        return fd
+
+    def _append(self, lines: list[str]) -> None:
+        path = os.path.join(self.directory, EVENTS)
+        data = "".join(lines).encode("utf-8", "surrogateescape")
+        if self.events_size + len(data) > EVENTS_MAX and self.events_size:
+            os.replace(path, path + ".1")
+            self.events_size = 0
+        fd = self._open_new(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, data)
+            self.events_size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+
+    def save(self, now: float) -> None:
+        if not self.dirty:
+            return
+        files = {LIVE: self.source.state}
+        data = kmsgevents.checkpoint(self.watcher, self.outbox, files, self.events_size, self.digest)
+        _atomic(self.checkpoint_path, json.dumps(data).encode(), lambda p, f: os.open(p, f, 0o600))
+        public = self.watcher.summary(now)
+        public["files"] = {LIVE: {"offset": self.source.state.get("offset", 0)}}
+        public["alerts"] = self.outbox.public()
+        public["alert_on"] = list(self.watcher.alert_on)
+        text = json.dumps(public, indent=1, ensure_ascii=True) + "\n"
+        _atomic(os.path.join(self.directory, STATE), text.encode(), self._open_new)
+        self.dirty = False
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _atomic(path: str, data: bytes, opener: Callable[[str, int], int]) -> None:
+    temp = f"{path}.{os.getpid()}.tmp"
+    fd = opener(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+
+
+# deliveries: a thread of their own, so following never waits for a mail system or a web server
+
+
+def deliver(entry: dict, settings: dict, config: dict, host: str, now: float) -> str | None:
+    """Send one delivery; None when it went, else what went wrong."""
+    incident = entry["body"]
+    if not settings.get(entry["channel"]):
+        return f"no {entry['channel']} target for {entry['friend']} in the configuration any more"
+    try:
+        if entry["channel"] == "mail":
+            message = kmsgevents.mail_message(incident, settings["mail"], config.get("mail_from", ""), host, now)
+            proc = subprocess.run(
+                [config["sendmail"], "-t", "-oi"], input=message, capture_output=True, timeout=60, check=False
+            )
+            if proc.returncode != 0:
+                said = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+                return f"{config['sendmail']} exited {proc.returncode}: {said}"
+            return None
+        request = urllib.request.Request(
+            settings["webhook"],
+            data=kmsgevents.webhook_payload(incident, host),
+            headers={"Content-Type": "application/json", "User-Agent": "logswap-netconsole-events"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=20) as response:  # the role lets only http(s) URLs through
+            response.read(65536)
+        return None
+    except urllib.error.HTTPError as err:
+        return f"HTTP {err.code} {err.reason}"
+    except (OSError, subprocess.SubprocessError, ValueError) as err:
+        return f"{type(err).__name__}: {err}"
+
+
+class Courier(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="courier")
+        self.jobs: queue.Queue = queue.Queue()
+        self.results: queue.Queue = queue.Queue()
+        self.busy: set[str] = set()
+
+    def run(self) -> None:
+        while True:
+            friend, entry = self.jobs.get()
+            error = deliver(entry, friend.settings, friend.config, friend.config["host"], time.time())
+            self.results.put((friend, entry["id"], error))
+
+    def hand(self, friend: Friend, now: float) -> None:
+        for entry in friend.outbox.due(now):
+            if entry["id"] not in self.busy:
+                self.busy.add(entry["id"])
+                self.jobs.put((friend, entry))
+
+    def collect(self, now: float) -> None:
+        while True:
+            try:
+                friend, entry_id, error = self.results.get_nowait()
+            except queue.Empty:
+                return
+            self.busy.discard(entry_id)
+            friend.outbox.record(entry_id, error, now)
+            friend.dirty = True
+            if error:
+                log(f"{friend.name}: delivery {entry_id} failed (will retry): {error}")
+
+
+def log(text: str) -> None:
+    sys.stderr.write(kmsgview.terminal_safe(text) + "\n")
+    sys.stderr.flush()
+
+
+def load_config(path: str) -> dict:
+    """The service's configuration (written by the receiver role from checked values); fails with a message."""
+    with open(path, encoding="utf-8") as handle:
+        config = json.load(handle)
+    for key in ("log_root", "state_dir", "sendmail", "friends"):
+        if key not in config:
+            raise ValueError(f"{path}: {key} is missing")
+    names = set()
+    for friend in config["friends"]:
+        if not kmsgview.FRIEND_RE.fullmatch(friend.get("name", "")) or ".." in friend["name"]:
+            raise ValueError(f"{path}: {friend.get('name')!r} is not a friend's name")
+        if friend["name"] in names:
+            raise ValueError(f"{path}: {friend['name']} is given twice")
+        names.add(friend["name"])
+        unknown = set(friend.get("alert_on", ())) - set(kmsgevents.ALERT_KINDS)
+        if unknown:
+            raise ValueError(f"{path}: {friend['name']}: unknown alert kinds {sorted(unknown)}")
+        if int(friend.get("silence", 0)) < 1:
+            raise ValueError(f"{path}: {friend['name']}: silence must be a number of seconds")
+    return config
+
+
+def _digest() -> str:
+    sources = []
+    for module in (kmsgview, kmsgevents):
+        with open(module.__file__, "rb") as handle:
+            sources.append(handle.read())
+    return kmsgevents.code_digest(*sources)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import grp
+    import pwd
+
+    parser = argparse.ArgumentParser(prog="netconsole-events", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--config", default="/etc/logswap-netconsole/events.json")
+    parser.add_argument("--check", action="store_true", help="check the configuration and exit")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        owner = config.get("owner")
+        if owner:
+            config["owner_ids"] = (pwd.getpwnam(owner).pw_uid, grp.getgrnam(config["group"]).gr_gid)
+    except (OSError, ValueError, KeyError) as err:
+        log(f"netconsole-events: {err}")
+        return 2
+    if args.check:
+        return 0
+    config.setdefault("host", socket.getfqdn())
+    os.makedirs(config["state_dir"], mode=0o700, exist_ok=True)
+    digest = _digest()
+    friends = [Friend(settings, config, digest) for settings in config["friends"]]
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    courier = Courier()
+    courier.start()
+    poll = float(config.get("poll", 1.0))
+    log(f"netconsole-events: following {len(friends)} friends under {config['log_root']}")
+    while not stop.is_set():
+        now = time.time()
+        courier.collect(now)
+        for friend in friends:
+            try:
+                friend.step(now)
+            except OSError as err:  # one friend's trouble (a full disk) does not stop the others
+                log(f"{friend.name}: {err}")
+            courier.hand(friend, now)
+            friend.save(now)
+        stop.wait(poll)
+    for friend in friends:
+        friend.dirty = True
+        friend.save(time.time())
+    return 0

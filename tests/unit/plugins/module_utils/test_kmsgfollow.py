@@ -1,0 +1,107 @@
+"""The events service's file following: every line once, in order, through renames, compression and restarts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
+
+SRC = "172.30.77.21"
+T0 = 1796014800.0  # 2026-11-30T05:00:00Z, the lines' receive time
+
+
+def numbered(first: int, count: int) -> bytes:
+    return b"".join(
+        b"2026-11-30T05:00:00.000000+00:00 %s [   1.%06d] line %d\n" % (SRC.encode(), i, i)
+        for i in range(first, first + count)
+    )
+
+
+def numbers(lines: list[bytes]) -> list[int]:
+    return [int(line.rsplit(b" ", 1)[1]) for line in lines]
+
+
+def write(path, data: bytes, mode: str = "ab") -> None:
+    with open(path, mode) as handle:
+        handle.write(data)
+
+
+def test_lines_are_read_once_and_a_half_written_line_waits(tmp_path):
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 3) + b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" half")
+    source = Source(str(tmp_path))
+    assert numbers(source.read()) == [0, 1, 2]
+    assert source.read() == []
+    write(live, b" written 7\n")
+    assert source.read() == [b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" half written 7"]
+
+
+def test_rename_rotation_then_the_new_file(tmp_path):
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 5))
+    source = Source(str(tmp_path))
+    assert numbers(source.read()) == list(range(5))
+    write(live, numbered(5, 2))  # written before the rename, not yet read
+    os.rename(live, tmp_path / "console.log-20261130-1764478800")
+    write(live, numbered(7, 3))
+    assert numbers(source.read()) == list(range(5, 10))
+    # the cap command's rename, twice while the follower was not looking
+    os.rename(live, tmp_path / "console.log-cap-20261130T050001.000000000Z")
+    write(live, numbered(10, 2))
+    os.rename(live, tmp_path / "console.log-cap-20261130T050002.000000000Z")
+    write(live, numbered(12, 1))
+    assert numbers(source.read()) == list(range(10, 13))
+
+
+def test_a_restart_after_the_old_file_was_compressed_reads_the_rest_from_the_gz_and_nothing_twice(tmp_path):
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 5))
+    source = Source(str(tmp_path))
+    source.read()
+    saved = json.loads(json.dumps(source.state))
+    write(live, numbered(5, 2))
+    rotated = tmp_path / "console.log-20261130-1764478800"
+    os.rename(live, rotated)
+    write(live, numbered(7, 3))
+    os.rename(live, tmp_path / "console.log-20261201-1764565200")
+    write(live, numbered(10, 1))
+    # logrotate compressed the first one (a new inode, a new name), older history lies around too
+    write(str(rotated) + ".gz", gzip.compress(rotated.read_bytes()), "wb")
+    os.unlink(rotated)
+    write(tmp_path / "console.log-20261129-1764392400.gz", gzip.compress(numbered(900, 3)), "wb")
+    os.utime(tmp_path / "console.log-20261129-1764392400.gz", (0, 0))
+    again = Source(str(tmp_path), state=saved)
+    assert numbers(again.read()) == list(range(5, 11))
+    assert again.read() == []
+
+
+def friend(tmp_path, settings: dict | None = None) -> Friend:
+    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "host": "recv"}
+    os.makedirs(tmp_path / "state", exist_ok=True)
+    base = {"name": "alice", "silence": 600, "alert_on": ["panic", "oops", "reboot", "silence"], "mail": ["a@b"]}
+    return Friend(dict(base, **(settings or {})), config, "digest")
+
+
+def test_a_restart_between_writing_events_and_the_checkpoint_writes_each_event_once(tmp_path):
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    live = directory / "console.log"
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(live, stamp + b"5,0,0,-;Linux version 6.1.0\n" + stamp + b"0,1,100,-;Kernel panic - not syncing: x\n")
+    first = friend(tmp_path)
+    first.step(T0)
+    first.save(T0)
+    write(live, stamp + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n")
+    first.step(T0 + 1)  # events.log written, then the service dies before its checkpoint
+    events = (directory / "events.log").read_text().splitlines()
+    assert [line.split()[1] for line in events] == ["boot", "panic"]
+    second = friend(tmp_path)
+    second.step(T0 + 10)  # the incident has settled by then
+    second.save(T0 + 10)
+    assert (directory / "events.log").read_text().splitlines() == events
+    state = json.loads((directory / "events.json").read_text())
+    assert state["counts"] == {"boot": 1, "panic": 1} and state["boot"]["records"] == 3
+    assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("mail", "pending")]
+    assert oct(os.stat(directory / "events.log").st_mode & 0o777) == "0o640"
