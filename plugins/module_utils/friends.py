@@ -23,7 +23,8 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     check_keys,
     check_pattern,
 )
-from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import ALERT_KINDS
+from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan, check_path
 
 # A friend's name becomes a directory name and an rsyslog action name.
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -39,6 +40,18 @@ _SIZE_RE = re.compile(r"[1-9][0-9]*[kMG]?")
 _TZ_RE = re.compile(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]")
 
 FRIEND_KEYS = ("name", "addresses", "readers")
+ALERT_KEYS = ("mail", "webhook", "alert_on", "silence")
+# A mail address as an MTA takes it in a To: header: no spaces, commas, quotes, angle brackets or newlines.
+_MAIL_RE = re.compile(
+    r"[A-Za-z0-9_%+=-][A-Za-z0-9._%+=-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+# An http(s) URL: a host name, IPv4 or [IPv6] address, an optional port, a path and query of URL characters.
+_URL_RE = re.compile(
+    r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,2000})?"
+)
+SILENCE_MIN, SILENCE_MAX = 60, 30 * 86400
 RCVBUF_MIN, RCVBUF_MAX = 4096, 1 << 30  # rsyslog refuses rcvbufSize above 1 GiB
 
 
@@ -235,6 +248,73 @@ def _check_reachable(bind: str, friends: list[dict], variable: str) -> None:
                 )
 
 
+def _check_mail(value: object, variable: str) -> str:
+    return check_pattern(value, _MAIL_RE, variable, "a mail address like alice@example.org (no name, spaces or commas)")
+
+
+def _check_url(value: object, variable: str) -> str:
+    text = check_pattern(
+        value, _URL_RE, variable, "an http:// or https:// URL (host, optional port, path; no spaces or quotes)"
+    )
+    port = re.match(r"https?://(?:\[[^]]*\]|[^:/]*)(?::([0-9]+))?", text).group(1)
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise NetconsoleError(f"{variable}: {value!r} has port {port}; give a port from 1 to 65535")
+    return text
+
+
+def validate_events(settings: Mapping, friends: list[dict]) -> dict:
+    """The events service and the alerts: ``on``, ``sendmail``, ``mail_from`` and per friend ``name``,
+    ``silence``, ``alert_on``, ``mail``, ``webhook`` (every friend, alerts or not). A variable missing from
+    ``settings`` takes its role default; one given as null is refused like any wrong value."""
+
+    enabled = as_bool(settings.get("receiver_events", True), "receiver_events")
+    silence = _int_text(
+        settings.get("receiver_events_silence", 900), "receiver_events_silence", SILENCE_MIN, SILENCE_MAX
+    )
+    sendmail = check_path(settings.get("receiver_alert_sendmail", "/usr/sbin/sendmail"), "receiver_alert_sendmail")
+    sender = settings.get("receiver_alert_from", "")
+    sender = "" if sender == "" else _check_mail(sender, "receiver_alert_from")
+    alerts = as_mapping(
+        settings.get("receiver_alerts", {}), "receiver_alerts", "a mapping of friend name to alert settings"
+    )
+    names = [friend["name"] for friend in friends]
+    for name in alerts:
+        if name not in names:
+            raise NetconsoleError(
+                f"receiver_alerts: {name!r} is not in receiver_friends ({', '.join(names) or 'none'}); alerts are "
+                "for the friends this receiver keeps logs of"
+            )
+    out = []
+    for name in names:
+        where = f"receiver_alerts[{name}]"
+        entry = as_mapping(alerts.get(name) or {}, where, "a mapping with mail, webhook, alert_on, silence")
+        check_keys(entry, ALERT_KEYS, where)
+        mail = [_check_mail(address, f"{where}.mail") for address in as_list(entry.get("mail"), f"{where}.mail")]
+        webhook = entry.get("webhook")
+        webhook = "" if webhook in (None, "") else _check_url(webhook, f"{where}.webhook")
+        kinds = as_list(entry.get("alert_on", list(ALERT_KINDS)), f"{where}.alert_on")
+        for kind in kinds:
+            if kind not in ALERT_KINDS:
+                raise NetconsoleError(f"{where}.alert_on: {kind!r} is not one of {', '.join(ALERT_KINDS)}")
+        own_silence = entry.get("silence", silence)
+        out.append(
+            {
+                "name": name,
+                "silence": _int_text(own_silence, f"{where}.silence", SILENCE_MIN, SILENCE_MAX),
+                "alert_on": [kind for kind in ALERT_KINDS if kind in kinds],
+                "mail": sorted(set(mail)),
+                "webhook": webhook,
+            }
+        )
+    return {
+        "on": enabled,
+        "sendmail": sendmail,
+        "mail_from": sender,
+        "friends": out,
+        "mail": any(friend["mail"] for friend in out),
+    }
+
+
 def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
     """Every receiver role variable, checked, in one place: ``settings`` maps each variable name to its value."""
     friends = validate_friends(settings.get("receiver_friends"))
@@ -275,4 +355,5 @@ def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
         "manage_fstab": as_bool(settings.get("receiver_manage_fstab"), "receiver_manage_fstab"),
         "firewall": firewall,
         "cap": cap_plan(settings.get("receiver_friend_max_bytes"), settings.get("receiver_log_root")),
+        "events": validate_events(settings, friends),
     }

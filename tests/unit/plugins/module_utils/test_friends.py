@@ -151,3 +151,21 @@ def test_the_documented_input_options_example_is_accepted():
     assert '{"device": "eth1"}' in (ROOT / "roles" / "receiver" / "defaults" / "main.yml").read_text()
     checked = validate_receiver(settings(receiver_input_options={"device": "eth1"}))
     assert checked["input_options"] == [("device", "eth1")]
+
+
+def test_alerts_come_out_per_friend_with_the_defaults_filled_in():
+    alerts = {
+        "alice": {"mail": ["alice@example.org", "alice@example.org"], "webhook": "https://[2001:db8::5]:8443/h?t=1"},
+        "bob": {"alert_on": ["silence", "panic"], "silence": "600"},
+    }
+    events = validate_receiver(settings(receiver_alerts=alerts, receiver_events_silence=120))["events"]
+    assert events["on"] is True and events["mail"] is True and events["sendmail"] == "/usr/sbin/sendmail"
+    alice, bob = events["friends"]
+    assert alice == {
+        "name": "alice",
+        "silence": 120,
+        "alert_on": ["panic", "oops", "reboot", "silence"],
+        "mail": ["alice@example.org"],
+        "webhook": "https://[2001:db8::5]:8443/h?t=1",
+    }
+    assert (bob["alert_on"], bob["silence"], bob["mail"], bob["webhook"]) == (["panic", "silence"], 600, [], "")
