@@ -417,16 +417,17 @@ def webhook_payload(incident: dict, host: str) -> bytes:
 # deliveries: an outbox kept in the state, retried with backoff
 
 
-def retry_delay(attempts: int) -> float:
+def retry_delay(attempts: int, schedule: tuple[float, ...] = RETRY) -> float:
     """Seconds before the next try after ``attempts`` failed ones."""
-    return float(RETRY[attempts - 1] if attempts <= len(RETRY) else RETRY_MAX)
+    return float(schedule[attempts - 1] if attempts <= len(schedule) else max(RETRY_MAX, *schedule))
 
 
 class Outbox:
     """Deliveries (one per incident and channel) with their tries; JSON-ready as ``entries``."""
 
-    def __init__(self, entries: list[dict] | None = None) -> None:
+    def __init__(self, entries: list[dict] | None = None, schedule: tuple[float, ...] = RETRY) -> None:
         self.entries: list[dict] = [dict(entry) for entry in entries or []]
+        self.schedule = tuple(schedule)
 
     def add(self, incident: dict, channels: list[str], now: float) -> list[dict]:
         added = []
@@ -461,7 +462,7 @@ class Outbox:
                 entry["state"], entry["error"] = "sent", None
             else:
                 entry["error"] = error[:500]
-                entry["next"] = now + retry_delay(entry["attempts"])
+                entry["next"] = now + retry_delay(entry["attempts"], self.schedule)
                 if entry["next"] - entry["created"] > GIVE_UP:
                     entry["state"] = "given up"
         self._prune()

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import queue
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable
 
 try:
@@ -181,6 +182,8 @@ class Friend:
         self.watcher, self.outbox = kmsgevents.restore(
             data, self.name, settings["silence"], tuple(settings["alert_on"]), digest
         )
+        # "retry" (seconds, not set by the role) lets a test see a retry without waiting for the real schedule
+        self.outbox.schedule = tuple(config.get("retry", kmsgevents.RETRY))
         self.source = Source(self.directory, LIVE, (data.get("files") or {}).get(LIVE))
         self.events_size = data.get("events_size", 0)
         self.dirty = True
@@ -303,19 +306,34 @@ def deliver(entry: dict, settings: dict, config: dict, host: str, now: float) ->
                 said = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
                 return f"{config['sendmail']} exited {proc.returncode}: {said}"
             return None
-        request = urllib.request.Request(
-            settings["webhook"],
-            data=kmsgevents.webhook_payload(incident, host),
-            headers={"Content-Type": "application/json", "User-Agent": "logswap-netconsole-events"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=20) as response:  # the role lets only http(s) URLs through
-            response.read(65536)
-        return None
-    except urllib.error.HTTPError as err:
-        return f"HTTP {err.code} {err.reason}"
-    except (OSError, subprocess.SubprocessError, ValueError) as err:
+        return _post(settings["webhook"], kmsgevents.webhook_payload(incident, host))
+    except (OSError, subprocess.SubprocessError, ValueError, http.client.HTTPException) as err:
         return f"{type(err).__name__}: {err}"
+
+
+def _post(url: str, body: bytes) -> str | None:
+    """POST JSON; None for a 2xx answer. No redirects and no proxies from the environment: the URL is the
+    friend's, checked by the role (http or https, a host, a port)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=20, context=ssl.create_default_context()
+        )
+    elif parts.scheme == "http":
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+    else:
+        return f"not an http(s) URL: {parts.scheme}"
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"Content-Type": "application/json", "User-Agent": "logswap-netconsole-events"}
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        if 200 <= response.status < 300:
+            return None
+        return f"HTTP {response.status} {response.reason}"
+    finally:
+        connection.close()
 
 
 class Courier(threading.Thread):

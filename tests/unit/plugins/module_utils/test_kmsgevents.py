@@ -101,7 +101,7 @@ def test_a_reboot_is_its_own_incident_with_the_last_words_before_it():
     (event,) = events
     assert (event["kind"], event["boot"], event["by"]) == ("reboot", 2, "sequence reset")
     assert event["last_words"][-1].endswith("---[ end trace 0000000000000000 ]---")
-    _, incidents = run(watcher, [], T0 + 60 + SETTLE + 1)
+    _events, incidents = run(watcher, [], T0 + 60 + SETTLE + 1)
     assert [i["kinds"] for i in incidents] == [["reboot"]]
     assert incidents[0]["incident"] == 2
 
@@ -112,9 +112,9 @@ def test_an_oops_then_a_panic_within_seconds_is_one_incident():
     rows += [line(1, "4,2,1000100,-;---[ end trace 0 ]---")]
     rows += [line(2, "0,3,2000000,-;Kernel panic - not syncing: Fatal exception")]
     rows += [line(2, "0,4,2000100,-;---[ end Kernel panic - not syncing: Fatal exception ]---")]
-    events, _ = run(watcher, rows, T0 + 2.5)
+    events, _incidents = run(watcher, rows, T0 + 2.5)
     assert [e["kind"] for e in events] == ["boot", "oops", "panic"]
-    _, incidents = run(watcher, [], T0 + 2 + SETTLE + 1)
+    _events, incidents = run(watcher, [], T0 + 2 + SETTLE + 1)
     (incident,) = incidents
     assert incident["kinds"] == ["oops", "panic"] and len(incident["events"]) == 2
 
@@ -123,15 +123,15 @@ def test_a_trace_with_no_end_is_released_after_the_wait_and_a_lost_fragment_is_m
     watcher = Watcher("alice")
     rows = [line(0, f"5,0,0,-;{BANNER}"), line(1, "0,1,1000000,-;Kernel panic - not syncing: dead")]
     rows += [line(1, "0,2,1000100,-;CPU: 0 PID: 1 Comm: init"), line(1, "0,3,1000200,-,ncfrag=0/3000;" + "x" * 969)]
-    events, _ = run(watcher, rows, T0 + 2)
+    events, _incidents = run(watcher, rows, T0 + 2)
     assert [e["kind"] for e in events] == ["boot"], "the trace is still open 1 s later"
-    events, _ = run(watcher, [], T0 + 1 + SETTLE + 0.5)
+    events, _incidents = run(watcher, [], T0 + 1 + SETTLE + 0.5)
     assert [e["kind"] for e in events] == ["loss"], "the fragment is released, incomplete, after the wait"
     assert events[0]["incomplete"] == 1
-    events, _ = run(watcher, [], T0 + 1 + 2 * SETTLE + 1)
+    events, _incidents = run(watcher, [], T0 + 1 + 2 * SETTLE + 1)
     (panic,) = events
     assert panic["kind"] == "panic" and panic["incomplete"] and "bytes lost" in panic["trace"][-1]
-    _, incidents = run(watcher, [], T0 + 1 + 4 * SETTLE)
+    _events, incidents = run(watcher, [], T0 + 1 + 4 * SETTLE)
     assert [i["kinds"] for i in incidents] == [["panic"]]
 
 
@@ -140,7 +140,7 @@ def test_silence_fires_once_and_lines_coming_back_end_it():
     run(watcher, [line(0, f"5,0,0,-;{BANNER}"), line(1, "6,1,1000,-;last words")], T0 + 1)
     watcher.take()
     assert run(watcher, [], T0 + 59) == ([], [])
-    events, _ = run(watcher, [], T0 + 61.5)
+    events, _incidents = run(watcher, [], T0 + 61.5)
     (silence,) = events
     assert (silence["kind"], silence["time"], silence["last"]) == ("silence", at(61), at(1))
     assert silence["last_words"][-1] == "[    0.001000] last words"
@@ -148,21 +148,21 @@ def test_silence_fires_once_and_lines_coming_back_end_it():
     assert events == [], "not repeated"
     assert [i["kinds"] for i in incidents] == [["silence"]]
     assert run(watcher, [], T0 + 250) == ([], [])
-    events, _ = run(watcher, [line(300, "6,2,2000,-;hello again")], T0 + 300)
+    events, _incidents = run(watcher, [line(300, "6,2,2000,-;hello again")], T0 + 300)
     assert [(e["kind"], e["silent"]) for e in events] == [("back", 299)]
     assert watcher.summary(T0 + 300)["silent"] is False
 
 
 def test_switches_keep_unwanted_kinds_from_alerting_but_not_from_events_log():
     watcher = Watcher("alice", alert_on=("panic",))
-    events, _ = run(watcher, crash() + reboot(60), T0 + 60)
+    events, _incidents = run(watcher, crash() + reboot(60), T0 + 60)
     assert [e["kind"] for e in events] == ["boot", "loss", "bug", "reboot"]
     assert run(watcher, [], T0 + 100)[1] == []
 
 
 def test_an_old_incident_read_at_first_start_is_recorded_as_stale():
     watcher = Watcher("alice")
-    _, incidents = run(watcher, crash(), T0 + STALE + 100)
+    _events, incidents = run(watcher, crash(), T0 + STALE + 100)
     # the crash is over an hour old; the silence after it began 15 min later, less than an hour ago: still told
     assert [(i["kinds"], i["stale"]) for i in incidents] == [(["oops"], True), (["silence"], False)]
 
@@ -170,16 +170,16 @@ def test_an_old_incident_read_at_first_start_is_recorded_as_stale():
 def test_a_checkpoint_resumes_without_counting_twice():
     watcher = Watcher("alice", silence=600)
     rows = crash()
-    events, _ = run(watcher, rows[:9], T0 + 2.1)
+    events, _incidents = run(watcher, rows[:9], T0 + 2.1)
     data = json.loads(json.dumps(checkpoint(watcher, Outbox(), {"console.log": {"offset": 1}}, 10, "d1")))
     again, outbox = restore(data, "alice", 600, ("panic",), "d1")
     assert again.alert_on == ("panic",) and outbox.entries == []
-    more, _ = run(again, rows[9:], T0 + 20)
+    more, _incidents = run(again, rows[9:], T0 + 20)
     kinds = [e["kind"] for e in events + more]
     assert kinds == ["boot", "loss", "bug"] and [e["n"] for e in events + more] == [1, 2, 3]
     assert more[-1]["boot"] == 1 and len(more[-1]["trace"]) == 6
     # another version of the code: counters carry over, the parser starts afresh
-    fresh, _ = restore(data, "alice", 600, ("panic",), "d2")
+    fresh, _outbox = restore(data, "alice", 600, ("panic",), "d2")
     assert fresh.event_no == 2 and fresh.boot_no == 1 and fresh.boot is None
 
 
@@ -208,7 +208,7 @@ def test_the_mail_and_the_webhook_carry_the_whole_trace_once_and_nothing_raw():
     rows = crash()
     rows[7] = line(2, "6,9,9000,-;evil \x1b]0;pwned\x07 #033[2J")
     run(watcher, rows, T0 + 4)
-    _, (incident,) = run(watcher, [], T0 + 20)
+    _events, (incident,) = run(watcher, [], T0 + 20)
     raw = mail_message(incident, ["alice@example.org"], "netconsole@recv", "recv", T0 + 20)
     message = email.message_from_bytes(raw)
     assert message["To"] == "alice@example.org" and "oops" in message["Subject"]
