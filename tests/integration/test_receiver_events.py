@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email
+import email.policy
 import http.server
 import json
 import os
@@ -212,7 +214,12 @@ def state(friend: Path) -> dict:
 
 
 def mails(mailbox: Mailbox) -> list[str]:
-    return [content.decode() for _to, content in mailbox.messages]
+    """Each mail as its reader sees it: the subject line, then the body decoded (quoted-printable on the wire)."""
+    out = []
+    for _to, content in mailbox.messages:
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        out.append(f"Subject: {message['Subject']}\n{message.get_content()}")
+    return out
 
 
 def sent(friend: Path, channel: str) -> list[dict]:

@@ -181,6 +181,35 @@ def test_the_report_tells_the_friend_the_story_and_refuses_another_friend(host, 
         assert f"cannot read {LOG_ROOT}/alice: permission denied" in refused.stderr, refused.stderr
 
 
+def events_of(host, tag: str) -> list[str]:
+    """The kinds of alice's events.log lines that carry the tag, read as alice."""
+    shown = host.run(f"runuser -u alice -- cat {LOG_ROOT}/alice/events.log")
+    assert shown.rc == 0, shown.stderr
+    return [line.split(" ", 2)[1] for line in shown.stdout.splitlines() if tag in line]
+
+
+def test_the_events_service_writes_the_incident_to_events_log_for_the_friend_only(host, name):
+    """The same incident as the report's: in events.log within seconds, one line per event, readable by alice."""
+    assert host.service("logswap-netconsole-events").is_running
+    assert host.service("logswap-netconsole-events").is_enabled
+    tag = uuid.uuid4().hex[:8]
+    payloads, oops = incident(tag)
+    send_many("alice", name, payloads)
+    deadline = time.monotonic() + 20
+    while events_of(host, tag)[-1:] != ["reboot"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    kinds = events_of(host, tag)
+    # the crashed boot's banner starts a boot (reboot after the earlier tests' lines), its oops, then the reboot
+    assert kinds[1:] == ["bug", "reboot"] and kinds[0] in ("boot", "reboot"), kinds
+    shown = host.check_output(f"grep -F -- {tag!r} {LOG_ROOT}/alice/events.log")
+    assert f"also=oops trace=6 | [   20.000000] {oops}" in shown
+    state = json.loads(host.check_output(f"runuser -u alice -- cat {LOG_ROOT}/alice/events.json"))
+    assert state["friend"] == "alice" and state["boot"]["records"] == 2 and state["silent"] is False
+    for stranger in ("bob", "mallory"):
+        assert host.run(f"runuser -u {stranger} -- cat {LOG_ROOT}/alice/events.log").rc != 0
+        assert host.run(f"runuser -u {stranger} -- cat {LOG_ROOT}/alice/events.json").rc != 0
+
+
 def report_playbook(account: str, *extra: str) -> subprocess.CompletedProcess:
     """playbooks/report.yml against recv12, logged in as the account (the docker connection's user, as ssh's)."""
     proc = subprocess.run(
