@@ -38,6 +38,7 @@ EVENTS = "events.log"
 STATE = "events.json"
 EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
 CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
+CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
 HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
 
 
@@ -187,6 +188,8 @@ class Friend:
         self.source = Source(self.directory, LIVE, (data.get("files") or {}).get(LIVE))
         self.events_size = data.get("events_size", 0)
         self.dirty = True
+        self.urgent = False
+        self.checkpointed = 0.0
         if data:
             self._trim_events_log()
         else:
@@ -229,7 +232,7 @@ class Friend:
             self._append([kmsgevents.event_line(event) for event in events])
             self.dirty = True
         for incident in incidents:
-            self.dirty = True
+            self.dirty = self.urgent = True
             if not incident["stale"]:
                 self.outbox.add(incident, self.channels(), now)
 
@@ -255,12 +258,17 @@ class Friend:
         finally:
             os.close(fd)
 
-    def save(self, now: float) -> None:
+    def save(self, now: float, force: bool = False) -> None:
+        """events.json whenever something changed; the checkpoint (up to 1.5 MB with a full ring of sequence
+        numbers) at most every CHECKPOINT seconds, but at once when the outbox changed, so a delivery is never
+        made twice by a restart that re-reads lines. Lines read again after a crash give the same events."""
         if not self.dirty:
             return
-        files = {LIVE: self.source.state}
-        data = kmsgevents.checkpoint(self.watcher, self.outbox, files, self.events_size, self.digest)
-        _atomic(self.checkpoint_path, json.dumps(data).encode(), lambda p, f: os.open(p, f, 0o600))
+        if force or self.urgent or now - self.checkpointed >= CHECKPOINT:
+            files = {LIVE: self.source.state}
+            data = kmsgevents.checkpoint(self.watcher, self.outbox, files, self.events_size, self.digest)
+            _atomic(self.checkpoint_path, json.dumps(data).encode(), lambda p, f: os.open(p, f, 0o600))
+            self.checkpointed, self.urgent = now, False
         public = self.watcher.summary(now)
         public["files"] = {LIVE: {"offset": self.source.state.get("offset", 0)}}
         public["alerts"] = self.outbox.public()
@@ -363,7 +371,7 @@ class Courier(threading.Thread):
                 return
             self.busy.discard(entry_id)
             friend.outbox.record(entry_id, error, now)
-            friend.dirty = True
+            friend.dirty = friend.urgent = True
             if error:
                 log(f"{friend.name}: delivery {entry_id} failed (will retry): {error}")
 
@@ -446,5 +454,5 @@ def main(argv: list[str] | None = None) -> int:
         stop.wait(poll)
     for friend in friends:
         friend.dirty = True
-        friend.save(time.time())
+        friend.save(time.time(), force=True)
     return 0
