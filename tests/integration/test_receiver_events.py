@@ -33,7 +33,7 @@ from logswap_testlib import ROOT, need_program, need_root, render_receiver, rsys
 PREFIX = "lse" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
 RX_IP, ALICE = "10.98.0.1", "10.98.0.2"
-SILENCE = 8  # seconds; the role allows 60 at least, the test sets it in the rendered configuration
+SILENCE = 30  # seconds, longer than any pause between the tests; the role allows 60 at least, set in the rendered file
 LIB = ROOT / "plugins" / "module_utils"
 
 
