@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -148,7 +149,9 @@ def receiver(tmp_path_factory):
     need_program("/usr/sbin/rsyslogd", "rsyslog")
     need_program("/usr/bin/msmtp", "msmtp")
     work = tmp_path_factory.mktemp("events")
-    log_root = work / "remote"
+    # outside pytest's 0700 directory, so the reader can reach the friend's directory as on a receiver
+    log_root = Path(tempfile.mkdtemp(prefix="logswap-events-"))
+    log_root.chmod(0o711)
     friend = log_root / "alice"
     friend.mkdir(parents=True)
     os.chmod(friend, 0o750)
@@ -198,6 +201,7 @@ def receiver(tmp_path_factory):
                 service.stop()
             mailbox.controller.stop()
             hook.shutdown()
+            shutil.rmtree(log_root)
 
 
 def events(friend: Path) -> list[str]:
@@ -297,7 +301,7 @@ def test_a_rotation_is_followed_into_the_new_file(receiver):
     time.sleep(0.5)
     send(["0,2,5000000,-;Kernel panic - not syncing: sysrq triggered crash", "0,3,5000100,-;CPU: 1 PID: 99 Comm: sh"])
     send(["0,4,5000200,-;---[ end Kernel panic - not syncing: sysrq triggered crash ]---"])
-    wait_for("the new console.log", lambda: (friend / "console.log").exists())
+    wait_for("the new console.log", (friend / "console.log").exists)
     wait_for("the panic line", lambda: "panic" in kinds(friend))
     wait_for("the panic mail", lambda: len(mailbox.messages) == 3)
     assert "alice: panic at" in mails(mailbox)[2] and "CPU: 1 PID: 99 Comm: sh" in mails(mailbox)[2]
