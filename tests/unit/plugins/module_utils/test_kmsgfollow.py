@@ -105,3 +105,21 @@ def test_a_restart_between_writing_events_and_the_checkpoint_writes_each_event_o
     assert state["counts"] == {"boot": 1, "panic": 1} and state["boot"]["records"] == 3
     assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("mail", "pending")]
     assert oct(os.stat(directory / "events.log").st_mode & 0o777) == "0o640"
+
+
+def test_a_piece_compressed_at_the_next_rotation_is_not_read_again(tmp_path):
+    """delaycompress: the first rotated file is compressed at the second rotation, under a new name and time."""
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 3))
+    source = Source(str(tmp_path))
+    source.read()
+    first = tmp_path / "console.log-20261130-1796014800"
+    os.rename(live, first)
+    write(live, numbered(3, 3))
+    assert numbers(source.read()) == [3, 4, 5]
+    write(live, numbered(6, 1))
+    os.rename(live, tmp_path / "console.log-20261201-1796101200")
+    write(str(first) + ".gz", gzip.compress(first.read_bytes()), "wb")  # written now: the newest mtime
+    os.unlink(first)
+    write(live, numbered(7, 2))
+    assert numbers(source.read()) == [6, 7, 8]
