@@ -354,7 +354,10 @@ class Courier(threading.Thread):
     def run(self) -> None:
         while True:
             friend, entry = self.jobs.get()
-            error = deliver(entry, friend.settings, friend.config, friend.config["host"], time.time())
+            try:
+                error = deliver(entry, friend.settings, friend.config, friend.config["host"], time.time())
+            except Exception as err:  # a bug in one delivery must not end all the others
+                error = f"{type(err).__name__}: {err}"
             self.results.put((friend, entry["id"], error))
 
     def hand(self, friend: Friend, now: float) -> None:
