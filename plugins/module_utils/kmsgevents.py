@@ -28,6 +28,8 @@ SETTLE = 5.0
 # Incidents older than this when they are complete (a first run over an old file, a long outage of the
 # service) are written to events.log and the state but not sent: nobody needs a mail about last month.
 STALE = 3600.0
+# An incident that keeps growing (a storm of warnings a few seconds apart) is sent after this long all the same.
+INCIDENT_MAX = 60.0
 SILENCE = 900
 ALERT_KINDS = ("panic", "oops", "reboot", "silence")
 # kmsgview's kinds that an "oops" alert covers: an oops, and a BUG (a NULL dereference is "BUG:" then "Oops:").
@@ -127,7 +129,10 @@ class Watcher:
         self._flush_loss()
         if self.last_line and not self.silent and now - self.last_line >= self.silence:
             self._silence(self.last_line + self.silence)
-        if self.incident is not None and now - self.incident["touched"] >= SETTLE and not self.opened:
+        incident = self.incident
+        if incident is not None and (
+            (now - incident["touched"] >= SETTLE and not self.opened) or now - incident["opened"] > INCIDENT_MAX
+        ):
             self._close_incident(now)
 
     def take(self) -> tuple[list[dict], list[dict]]:
@@ -244,13 +249,16 @@ class Watcher:
     def _join_incident(self, event: dict, now: float) -> None:
         switch = alert_class(event)
         wanted = switch is not None and switch in self.alert_on
-        if self.incident is not None and now - self.incident["touched"] > SETTLE:
+        if self.incident is not None and (
+            now - self.incident["touched"] > SETTLE or now - self.incident["opened"] > INCIDENT_MAX
+        ):
             self._close_incident(now)
         if self.incident is None:
             if not wanted:
                 return
             self.incident_no += 1
             self.incident = {"incident": self.incident_no, "friend": self.friend, "kinds": [], "events": []}
+            self.incident["opened"] = now
         if event["kind"] in ("loss", "back") and not wanted:
             return
         if wanted and switch not in self.incident["kinds"]:
@@ -262,7 +270,7 @@ class Watcher:
         incident, self.incident = self.incident, None
         if incident is None:
             return
-        del incident["touched"]
+        del incident["touched"], incident["opened"]
         first = incident["events"][0]
         incident["time"] = first["time"]
         incident["boot"] = first["boot"]

@@ -7,6 +7,7 @@ import json
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import (
     GIVE_UP,
+    INCIDENT_MAX,
     RETRY,
     SETTLE,
     STALE,
@@ -218,3 +219,17 @@ def test_the_mail_and_the_webhook_carry_the_whole_trace_once_and_nothing_raw():
     payload = json.loads(webhook_payload(incident, "recv"))
     assert payload["friend"] == "alice" and payload["kinds"] == ["oops"]
     assert payload["events"][0]["trace"][-1].endswith("---[ end trace 0000000000000000 ]---")
+
+
+def test_a_storm_of_events_a_few_seconds_apart_is_still_sent_after_a_minute():
+    watcher = Watcher("alice")
+    run(watcher, [line(0, f"5,0,0,-;{BANNER}")], T0)
+    sent = []
+    for i in range(1, 60):
+        second = 3 * i
+        rows = [line(second, f"4,{2 * i - 1},{second * 1_000_000},-;Oops: {i} [#{i}] SMP")]
+        rows.append(line(second, f"4,{2 * i},{second * 1_000_000 + 100},-;---[ end trace {i} ]---"))
+        sent += run(watcher, rows, T0 + second)[1]
+    assert sent, "nothing sent while oopses kept coming every 3 s"
+    first = sent[0]
+    assert first["kinds"] == ["oops"] and 1 < len(first["events"]) <= INCIDENT_MAX / 3 + 1
