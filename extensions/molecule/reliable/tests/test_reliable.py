@@ -14,7 +14,7 @@ import time
 import pytest
 
 NETWORK = "logswap-reliable"
-AMY_IP = "172.30.79.11"
+AMY_IP = "172.30.80.11"
 COUNT = 10_000
 OUTAGE = 30  # seconds, as the issue asks
 NUMBERS = "/var/tmp/relp-numbers"
