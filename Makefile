@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
-SCENARIOS := receiver pair
+SCENARIOS := receiver pair reliable
 
 .PHONY: help setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-report build kernel test-kernel-6.12 changelog clean
 
