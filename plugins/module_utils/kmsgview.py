@@ -54,7 +54,7 @@ _EVENT_RE = re.compile("|".join(f"(?P<e{i}>{pattern[1]})" for i, pattern in enum
 _END_MARK = "---[ end "
 BOOT_BANNER = "Linux version "
 # What must never reach a terminal: C0 and DEL, C1, and the bidirectional overrides that reorder what is shown.
-_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def terminal_safe(text: str) -> str:
@@ -543,13 +543,21 @@ class Story:
         return {"records": self.records, "boots": [boot.as_dict() for boot in self.boots]}
 
 
-def read_lines(paths: Iterable[str]) -> Iterator[str]:
-    """Lines of the files in order, gzip ones decompressed; bytes that are not UTF-8 kept (surrogateescape)."""
+def read_lines(paths: Iterable[str], skipped: list[str] | None = None) -> Iterator[str]:
+    """Lines of the files in order, gzip ones decompressed; bytes that are not UTF-8 kept (surrogateescape).
+    A file that vanished (the cap removed it) or ends short (logrotate is compressing it) is left at what
+    could be read and named in ``skipped``; a file the caller may not read stops the report."""
     for path in paths:
         opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as handle:
-            for raw in handle:
-                yield raw.decode("utf-8", "surrogateescape")
+        try:
+            with opener(path, "rb") as handle:
+                for raw in handle:
+                    yield raw.decode("utf-8", "surrogateescape")
+        except PermissionError:
+            raise
+        except (OSError, EOFError) as err:
+            if skipped is not None:
+                skipped.append(f"{path}: {err.strerror if isinstance(err, OSError) and err.strerror else err}")
 
 
 def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT) -> Story:
@@ -608,6 +616,8 @@ def log_files(directory: str) -> list[str]:
         path = os.path.join(directory, name)
         if name == LIVE or not name.startswith(LIVE + "-") or not os.path.isfile(path):
             continue
+        if name.endswith(".gz") and name[:-3] in names:
+            continue  # logrotate is compressing it right now: its uncompressed twin holds the same lines
         try:
             rotated.append((_first_time(path), name, path))
         except PermissionError:
@@ -741,13 +751,18 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
                 raise ReportError(f"--kind: unknown {', '.join(unknown)}; known: {', '.join(EVENT_KINDS)}")
         since = parse_since(args.since, time.time()) if args.since else None
         files = log_files(os.path.join(args.log_root, args.friend))
+        skipped: list[str] = []
         try:
-            story = tell(read_lines(files))
+            story = tell(read_lines(files, skipped))
         except PermissionError as err:
             raise ReportError(f"cannot read {err.filename}: permission denied") from None
     except ReportError as err:
         sys.stderr.write(terminal_safe(f"netconsole-report: {err}") + "\n")
         return 2
+    for reason in skipped:
+        sys.stderr.write(
+            terminal_safe(f"netconsole-report: read in part (rotated or removed meanwhile): {reason}") + "\n"
+        )
     data = select(story, since, kinds)
     if args.json:
         data["friend"] = args.friend

@@ -368,3 +368,28 @@ def test_the_report_says_what_is_wrong(tmp_path, capsys, argv, message):
     (tmp_path / "alice").mkdir()
     status, out, err = run_main(capsys, *argv, "--log-root", str(tmp_path))
     assert status == 2 and out == "" and message in err
+
+
+def test_a_file_cut_short_or_removed_meanwhile_is_read_in_part_and_named(tmp_path):
+    whole = tmp_path / "console.log-20261129-1764400000.gz"
+    write(whole, [ext(1, 1, "kept") + ext(1, 2, "also kept")])
+    cut = tmp_path / "console.log-20261130-1764480000.gz"
+    cut.write_bytes(whole.read_bytes()[:-12])  # logrotate is still writing it
+    live = tmp_path / "console.log"
+    write(live, [ext(3, 3, "live")])
+    skipped: list[str] = []
+    story = tell(read_lines([str(whole), str(cut), str(tmp_path / "gone"), str(live)], skipped))
+    assert story.boots[0].records >= 3
+    assert [reason.split(":", 1)[0] for reason in skipped] == [str(cut), str(tmp_path / "gone")]
+
+
+def test_a_file_being_compressed_is_read_once_from_its_uncompressed_twin(tmp_path):
+    write(tmp_path / "console.log-20261129-1764400000", [ext(1, 1, "once")])
+    write(tmp_path / "console.log-20261129-1764400000.gz", [ext(1, 1, "once")])
+    write(tmp_path / "console.log", [ext(2, 2, "live")])
+    assert [f.rsplit("/", 1)[1] for f in log_files(str(tmp_path))] == ["console.log-20261129-1764400000", "console.log"]
+
+
+def test_more_characters_that_reorder_or_break_lines_are_escaped():
+    shown = terminal_safe("a\u061cb\u2028c\u2029d")
+    assert "\u061c" not in shown and "\u2028" not in shown and "\u2029" not in shown
