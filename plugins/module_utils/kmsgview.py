@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from itertools import compress, count, islice, repeat
 from operator import itemgetter, ne
+from typing import BinaryIO
 
 # How long a fragmented message waits for its missing fragments (seconds of receive time), and how many later
 # records from the same sender may pass it: then what arrived is emitted, marked incomplete, never held forever.
@@ -334,39 +335,39 @@ class Boot:
         self.last_ts: int | None = None
         self.last_msgid: dict[str, int] = {}
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
-        self._seen_seq = [-1] * RING
-        # the Record, or for records the bulk reader took, their console.log line: parsed only if asked about
-        self._seen_rec: list[Record | str | None] = [None] * RING
+        # the last record numbered seq % RING: a Record, or for the bulk reader's runs the console.log line,
+        # parsed only when asked about (a few times a boot), not for every line
+        self._seen: list[Record | str | None] = [None] * RING
+
+    def _seen_record(self, seq: int) -> Record | None:
+        other = self._seen[seq % RING]
+        if isinstance(other, str):
+            other = self._seen[seq % RING] = parse_line(other)
+        return other if other is not None and other.seq == seq else None
 
     def seen(self, record: Record) -> bool:
         """The same record (number, kernel time, text) arrived before in this boot (within the last RING)."""
-        slot = record.seq % RING
-        if self._seen_seq[slot] != record.seq:
-            return False
-        other = self._seen_rec[slot]
-        if isinstance(other, str):
-            other = self._seen_rec[slot] = parse_line(other)
+        other = self._seen_record(record.seq)
         return other is not None and other.ts == record.ts and other.text == record.text
+
+    def seen_number(self, seq: int) -> bool:
+        """A record with this number arrived in this boot (within the last RING)."""
+        return self._seen_record(seq) is not None
 
     def remember(self, seqs: list[int], lines: list[str], consecutive: bool) -> None:
         """Records numbered seqs (increasing), their console.log lines, into the ring as _count would one by one."""
-        if consecutive:  # the last RING of them fill the ring in order: two slices
-            first = seqs[0]
-            if len(lines) > RING:
-                first += len(lines) - RING
-                lines = lines[-RING:]
-            start = first % RING
-            head = min(len(lines), RING - start)
-            self._seen_seq[start : start + head] = range(first, first + head)
-            self._seen_rec[start : start + head] = lines[:head]
-            rest = len(lines) - head
-            if rest:
-                self._seen_seq[:rest] = range(first + head, first + head + rest)
-                self._seen_rec[:rest] = lines[head:]
+        ring = self._seen
+        if not consecutive:
+            collections.deque(map(ring.__setitem__, map(int.__mod__, seqs, repeat(RING)), lines), maxlen=0)
             return
-        slots = list(map(int.__mod__, seqs, repeat(RING)))
-        collections.deque(map(self._seen_seq.__setitem__, slots, seqs), maxlen=0)
-        collections.deque(map(self._seen_rec.__setitem__, slots, lines), maxlen=0)
+        first = seqs[0]
+        if len(lines) > RING:  # only the last RING can still be asked about
+            first += len(lines) - RING
+            lines = lines[-RING:]
+        start = first % RING
+        head = min(len(lines), RING - start)
+        ring[start : start + head] = lines[:head]
+        ring[: len(lines) - head] = lines[head:]
 
     def as_dict(self) -> dict:
         return {
@@ -459,7 +460,7 @@ class Story:
                     and record.ts is not None
                     and boot.last_ts is not None
                     and record.ts <= boot.last_ts
-                    and boot._seen_seq[seq % RING] != seq  # a number already seen with other content is a new boot
+                    and not boot.seen_number(seq)  # a number already seen with other content is a new boot
                 ):
                     boot.late += 1
                     boot.seq_lost = max(0, boot.seq_lost - 1)
@@ -529,9 +530,7 @@ class Story:
                 boot.max_seq = seq
             if boot.first_seq is None:
                 boot.first_seq = seq
-            slot = seq % RING
-            boot._seen_seq[slot] = seq
-            boot._seen_rec[slot] = record
+            boot._seen[seq % RING] = record
         if record.fields:
             _count_msgid(boot, record)
         if record.ts is not None:
@@ -611,7 +610,7 @@ def _blocks(path: str) -> Iterator[bytes]:
             block = handle.read(READ_SIZE)
 
 
-def _inflate(handle) -> Iterator[bytes]:
+def _inflate(handle: BinaryIO) -> Iterator[bytes]:
     """A gzip file's members in turn, as gzip.open reads them (zero padding between members skipped; a cut or
     damaged file raises what gzip raises), with larger reads."""
     data = handle.read(READ_SIZE)
@@ -647,8 +646,10 @@ def read_lines(paths: Iterable[str]) -> LineSource:
 # picks those (the "head", seq,ts or seconds.micro, stays empty for any other line), the numbers are checked for
 # a whole run at once, and a run updates the boot in one step; every other line goes through parse_line and Story
 # one by one, exactly as before. The unit tests compare the two readers' reports.
-_EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS if kind != "oom kill")
-# First characters of every event and banner pattern but the OOM one: the exact patterns run only after one.
+_EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS)
+# The first characters of every event pattern and the banner, so the exact patterns run only after one of them;
+# the one pattern that may start with any character (" invoked oom-killer") is tried apart. A new event pattern
+# must start with one of these (test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser).
 _EVENT_FIRST = "KwBNWIOmM[gUkrL"
 _COMMON_RE = re.compile(
     r"\n(?=(.*))(?:\S* \S* "  # group 1: the line; receive time and source as split(" ", 2) cuts them
@@ -720,9 +721,9 @@ class _Bulk:
             seqs = list(compress(firsts, extended))
             rows: list[int] | None = list(compress(count(), extended))
             stops = [i for i in plain if i and times[i] + 1_000_000 < times[i - 1]]
-        else:
-            values = list(map(int, joined.split(",")))
-            seqs, times = values[0::2], values[1::2]
+        else:  # extended only: the times stay text (only the last one is needed)
+            values = joined.split(",")
+            seqs, times = list(map(int, values[0::2])), values[1::2]
             extended = rows = None
             stops = []
         # where the numbers are not one more than the one before (a gap, counted in a step), and where they do
@@ -747,7 +748,7 @@ class _Run:
 
     def __init__(self, lines, times, seqs, rows, extended, stops, jumps, backs) -> None:  # noqa: ANN001 (_Bulk.run)
         self.lines: list[str] = lines
-        self.times: list[int] = times
+        self.times: list[int] | list[str] = times
         self.seqs: list[int] = seqs  # of the extended lines, in order
         self.rows: list[int] | None = rows  # which lines are extended (None: all)
         self.extended: list[bool] | None = extended
@@ -811,14 +812,13 @@ class _Run:
         story.records += end - pos
         boot.records += end - pos
         boot.last = lines[end - 1].split(" ", 1)[0]
-        boot.last_ts = self.times[end - 1]
+        boot.last_ts = int(self.times[end - 1])
         ext, ext_end = self.ext_index(pos), self.ext_index(end)
         if ext_end > ext:
             self.number(boot, ext, ext_end)
-            if self.extended is None:
-                taken = lines[pos:end]
-            else:
-                taken = list(compress(lines[pos:end], self.extended[pos:end]))
+            taken = lines[pos:end]
+            if self.extended is not None:
+                taken = list(compress(taken, self.extended[pos:end]))
             jumps = bisect.bisect_left(self.jumps, ext_end) > bisect.bisect_right(self.jumps, ext)
             boot.remember(self.seqs[ext:ext_end], taken, not jumps)
         boot.tail.extend(map(parse_line, lines[max(pos, end - LAST_WORDS) : end]))
