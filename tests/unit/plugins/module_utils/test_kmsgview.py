@@ -552,7 +552,7 @@ def ordinary(first: int, last: int, second: float = 1) -> list[str]:
 
 
 def test_a_gap_right_after_a_run_is_counted_where_it_is(tmp_path):
-    rows = ordinary(1, 50) + [ext(2, 53, "after the gap")] + ordinary(54, 60, 3) + [ext(4, 70, "x")]
+    rows = [*ordinary(1, 50), ext(2, 53, "after the gap"), *ordinary(54, 60, 3), ext(4, 70, "x")]
     (boot,) = one_file(tmp_path, rows)["boots"]
     assert (boot["seq_gaps"], boot["records"]) == (11, 59)
     assert boot["gaps"] == [
@@ -562,9 +562,9 @@ def test_a_gap_right_after_a_run_is_counted_where_it_is(tmp_path):
 
 
 def test_an_event_inside_a_run_keeps_its_trace(tmp_path):
-    rows = ordinary(1, 20) + [ext(1, 21, "WARNING: CPU: 0 PID: 1 at a.c:1 f", 4, 1_000_000)]
+    rows = [*ordinary(1, 20), ext(1, 21, "WARNING: CPU: 0 PID: 1 at a.c:1 f", 4, 1000000)]
     rows += [ext(1, s, f" f+0x{s}/0x10", 4, 1_000_000 + s) for s in range(22, 26)]
-    rows += [ext(1, 26, "---[ end trace 0 ]---", 4, 1_000_100)] + ordinary(27, 40)
+    rows += [ext(1, 26, "---[ end trace 0 ]---", 4, 1000100), *ordinary(27, 40)]
     (boot,) = one_file(tmp_path, rows)["boots"]
     (event,) = boot["events"]
     assert event["kind"] == "warning" and len(event["trace"]) == 6 and boot["records"] == 40
@@ -572,9 +572,9 @@ def test_an_event_inside_a_run_keeps_its_trace(tmp_path):
 
 def test_a_fragment_and_a_dictionary_line_inside_a_run(tmp_path):
     parts = fragments(21, "Oops: long " + "o" * 1500, 969, 1210)  # completed after 22: late, not lost
-    rows = ordinary(1, 20) + [line(1, parts[1]), ext(1, 22, "between the pieces"), line(1, parts[0])]
-    rows += [ext(1, 23, "usb 1-1: dict#012 SUBSYSTEM=usb#012 msgid=9")] + ordinary(24, 30)
-    rows += [ext(1, 31, "d#012 msgid=12")] + ordinary(32, 33)
+    rows = [*ordinary(1, 20), line(1, parts[1]), ext(1, 22, "between the pieces"), line(1, parts[0])]
+    rows += [ext(1, 23, "usb 1-1: dict#012 SUBSYSTEM=usb#012 msgid=9"), *ordinary(24, 30)]
+    rows += [ext(1, 31, "d#012 msgid=12"), *ordinary(32, 33)]
     (boot,) = one_file(tmp_path, rows)["boots"]
     assert (boot["records"], boot["incomplete"], boot["msgid_lost"], boot["seq_gaps"], boot["late"]) == (33, 0, 2, 0, 1)
     assert [event["kind"] for event in boot["events"]] == ["oops"]
@@ -582,8 +582,8 @@ def test_a_fragment_and_a_dictionary_line_inside_a_run(tmp_path):
 
 def test_a_reboot_a_replay_and_a_late_datagram_after_runs(tmp_path):
     rows = ordinary(0, 30) + ordinary(0, 30, 2) + ordinary(31, 40, 3)  # the replay: duplicates, not a reboot
-    rows += [ext(4, 42, "early"), ext(4, 41, "late", ts=1405)] + ordinary(43, 50, 4)
-    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0)] + ordinary(1, 10, 9)
+    rows += [ext(4, 42, "early"), ext(4, 41, "late", ts=1405), *ordinary(43, 50, 4)]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0), *ordinary(1, 10, 9)]
     first, second = one_file(tmp_path, rows)["boots"]
     assert (first["duplicates"], first["late"], first["seq_gaps"], first["records"]) == (31, 1, 0, 51)
     assert (second["started_by"], second["records"]) == ("sequence reset", 11)
@@ -601,7 +601,7 @@ def test_plain_lines_among_extended_ones_and_a_timestamp_reset(tmp_path):
 
 def test_a_run_longer_than_the_ring_still_knows_a_duplicate_of_its_last_records(tmp_path):
     rows = ordinary(1, kmsgview.RING + 100) + ordinary(kmsgview.RING + 90, kmsgview.RING + 100, 2)
-    rows += ordinary(kmsgview.RING + 101, kmsgview.RING + 102, 3) + [ext(3, 3, "usb 1-1: line 3")]
+    rows += [*ordinary(kmsgview.RING + 101, kmsgview.RING + 102, 3), ext(3, 3, "usb 1-1: line 3")]
     boots = one_file(tmp_path, rows)["boots"]
     assert [(b["records"], b["duplicates"]) for b in boots] == [(kmsgview.RING + 102, 11), (1, 0)]
 
