@@ -20,7 +20,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from itertools import compress, count, islice, repeat
-from operator import itemgetter, ne
+from operator import ne
 from typing import BinaryIO
 
 # How long a fragmented message waits for its missing fragments (seconds of receive time), and how many later
@@ -652,10 +652,11 @@ _EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS)
 # must start with one of these (test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser).
 _EVENT_FIRST = "KwBNWIOmM[gUkrL"
 _COMMON_RE = re.compile(
-    r"\n(?=(.*))(?:\S* \S* "  # group 1: the line; receive time and source as split(" ", 2) cuts them
-    r"(?:(?:(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},)?[0-9]{1,3},(?=[0-9]{1,20},[0-9]{1,20},[^,;\n]{0,16};)"
+    r"\n(?:\S* \S* "  # receive time and source, as split(" ", 2) cuts them
+    # an extended header: level (after the release, which is not all digits, with the r flag), seq, ts, flags
+    r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},[0-9]{1,20},[^,;\n]{0,16};)"
     r"|\[ *(?=[0-9]{1,12}\.[0-9]{6}\]))"
-    r"([0-9]+[,.][0-9]+)"  # group 2, the head: "seq,ts" of an extended line, "seconds.micro" of a plain one
+    r"([0-9]+[,.][0-9]+)"  # the head: "seq,ts" of an extended line, "seconds.micro" of a plain one
     r"(?:,[^,;\n]{0,16};|\](?: |(?! ))(?=[^;\n]*(?:\n|\Z)))"  # a plain line without ";" (never read as extended)
     rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
     r"|[^ \n]{1,16} invoked oom-killer)"
@@ -674,10 +675,10 @@ class _Bulk:
 
     def chunk(self, text: str) -> None:
         pattern = _COMMON_RE if "#012" in text else _COMMON_NO_HASH_RE  # the lookahead costs a scan of each text
-        rows = pattern.findall(text)
-        lines = list(map(itemgetter(0), rows))
-        heads = list(map(itemgetter(1), rows))
-        start, end = 0, len(rows)
+        heads = pattern.findall(text)  # one string per line (a group per line would cost a tuple per line)
+        lines = text.split("\n")
+        del lines[0]  # the chunk starts with a newline
+        start, end = 0, len(heads)
         while start < end:
             try:
                 odd = heads.index("", start)

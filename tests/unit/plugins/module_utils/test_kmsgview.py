@@ -615,7 +615,7 @@ def test_more_gaps_than_listed_are_all_counted(tmp_path):
 @pytest.mark.parametrize("text", EVENT_TEXTS)
 def test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser(text):
     for datagram in (f"6,5,100,-;{text}", f"[    1.000000] {text}", f"6.12.1,6,5,100,-;{text}"):
-        ((_, head),) = kmsgview._COMMON_RE.findall("\n" + line(1, datagram).rstrip("\n"))
+        (head,) = kmsgview._COMMON_RE.findall("\n" + line(1, datagram).rstrip("\n"))
         assert head == "", datagram
     for pattern in kmsgview._EVENT_RE.pattern.split("|"):
         first = pattern.split(">", 1)[1] if pattern.startswith("(?P<") else pattern
@@ -624,7 +624,7 @@ def test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser(text):
 
 
 def test_ordinary_lines_are_taken_in_bulk():
-    ((_, head), (_, plain)) = kmsgview._COMMON_RE.findall(
+    (head, plain) = kmsgview._COMMON_RE.findall(
         "\n" + line(1, "6,7,800,-;usb 1-1: ok") + line(1, "[   12.000345] eth0: up").rstrip("\n")
     )
     assert (head, plain) == ("7,800", "12.000345")
