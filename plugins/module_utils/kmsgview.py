@@ -730,7 +730,7 @@ class _Bulk:
         # where the numbers are not one more than the one before (a gap, counted in a step), and where they do
         # not grow (a duplicate, a late one or a reboot: a step never spans one)
         jumps = list(compress(count(1), map(ne, islice(seqs, 1, None), map(int.__add__, seqs, repeat(1)))))
-        backs = list(compress(count(1), map(int.__le__, islice(seqs, 1, None), seqs))) if jumps else []
+        backs = [i for i in jumps if seqs[i] <= seqs[i - 1]]
         run = _Run(lines, times, seqs, rows, extended, stops, jumps, backs)
         pos = 0
         while pos < len(lines):
