@@ -653,10 +653,10 @@ _EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS)
 _EVENT_FIRST = "KwBNWIOmM[gUkrL"
 _COMMON_RE = re.compile(
     r"\n(?:\S* \S* "  # receive time and source, as split(" ", 2) cuts them
-    # an extended header: level (after the release, which is not all digits, with the r flag), seq, ts, flags
-    r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},[0-9]{1,20},[^,;\n]{0,16};)"
-    r"|\[ *(?=[0-9]{1,12}\.[0-9]{6}\]))"
-    r"([0-9]+[,.][0-9]+)"  # the head: "seq,ts" of an extended line, "seconds.micro" of a plain one
+    # an extended header's level (after the release, which is not all digits, with the r flag), or a plain "[";
+    # each looks ahead just far enough that the head after it can only be its own kind
+    r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},)|\[ *(?=[0-9]{1,20}\.))"
+    r"([0-9]{1,20}(?:,[0-9]{1,20}|\.[0-9]{6}))"  # the head: "seq,ts" (extended) or "seconds.micro" (plain)
     r"(?:,[^,;\n]{0,16};|\](?: |(?! ))(?=[^;\n]*(?:\n|\Z)))"  # a plain line without ";" (never read as extended)
     rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
     r"|[^ \n]{1,16} invoked oom-killer)"
