@@ -442,7 +442,7 @@ def varied_month(rng: random.Random, days: int, per_day: int) -> list[list[str]]
     """A month of a friend's lines with every kind of trouble the report knows, at random places."""
     files, sent = [], []
     seq, kernel_us, clock = 0, 0, 0.0
-    for _ in range(days):
+    for _day in range(days):
         rows: list[str] = []
         while len(rows) < per_day:
             clock += rng.random() * 3
