@@ -24,14 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "module
 import kmsgview
 
 
-def day_lines(day: int, count: int) -> list[str]:
+def day_lines(day: int, count: int, plain_every: int = 5) -> list[str]:
     stamp = f"2026-11-{day + 1:02d}T"
     rows = []
     for i in range(count):
         recv = f"{stamp}{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:06d}+00:00 172.30.77.21 "
         if i == 0:
             rows.append(recv + "5,0,0,-;Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) #1 SMP")
-        elif i % 5 == 0:
+        elif plain_every and i % plain_every == 0:
             rows.append(recv + f"[{i / 1000:12.6f}] eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX/TX")
         elif i % 50000 == 7:
             rows.append(recv + f"4,{i},{i * 1000},-;WARNING: CPU: 1 PID: 42 at net/core/dev.c:1 f+0x1/0x2")
@@ -42,7 +42,7 @@ def day_lines(day: int, count: int) -> list[str]:
     return rows
 
 
-def write_month(root: Path, days: int, per_day: int) -> list[str]:
+def write_month(root: Path, days: int, per_day: int, plain_every: int = 5) -> list[str]:
     friend = root / "alice"
     friend.mkdir()
     paths = []
@@ -52,7 +52,7 @@ def write_month(root: Path, days: int, per_day: int) -> list[str]:
         else:
             name = f"console.log-202611{day + 2:02d}-{1764547200 + day * 86400}" + (".gz" if day < days - 2 else "")
         path = friend / name
-        text = "\n".join(day_lines(day, per_day)) + "\n"
+        text = "\n".join(day_lines(day, per_day, plain_every)) + "\n"
         if name.endswith(".gz"):
             with gzip.open(path, "wt", compresslevel=1) as handle:
                 handle.write(text)
@@ -88,13 +88,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--lines-per-day", type=int, default=100_000)
+    parser.add_argument(
+        "--plain-every",
+        type=int,
+        default=5,
+        help="every Nth line plain, the rest extended (0: extended only, as one sender's target sends)",
+    )
     parser.add_argument("--no-line-reader", action="store_true", help="time only the report's own (bulk) reading")
     parser.add_argument("--compare", metavar="KMSGVIEW_PY", help="also time this kmsgview.py on the same files")
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
-        write_month(Path(tmp), args.days, args.lines_per_day)
+        write_month(Path(tmp), args.days, args.lines_per_day, args.plain_every)
         files = kmsgview.log_files(os.path.join(tmp, "alice"))
         report = timed("netconsole-report", lambda f: kmsgview.tell(kmsgview.read_lines(f)), files)
         if not args.no_line_reader:

@@ -730,8 +730,11 @@ class _Bulk:
             stops = []
         # where the numbers are not one more than the one before (a gap, counted in a step), and where they do
         # not grow (a duplicate, a late one or a reboot: a step never spans one)
-        jumps = [i for i in range(1, len(seqs)) if seqs[i] != seqs[i - 1] + 1]
-        backs = [i for i in jumps if seqs[i] <= seqs[i - 1]]
+        if not seqs or seqs == list(range(seqs[0], seqs[0] + len(seqs))):  # the usual case, checked cheaply
+            jumps = backs = []
+        else:
+            jumps = [i for i in range(1, len(seqs)) if seqs[i] != seqs[i - 1] + 1]
+            backs = [i for i in jumps if seqs[i] <= seqs[i - 1]]
         run = _Run(lines, times, seqs, rows, extended, stops, jumps, backs)
         pos = 0
         while pos < len(lines):
