@@ -632,7 +632,9 @@ def _inflate(handle: BinaryIO) -> Iterator[bytes]:
             if not more:
                 return
             data = more.lstrip(b"\0")
-        if data[:2] != b"\037\213" and len(data) >= 2:
+        if len(data) < 2:
+            data += handle.read(READ_SIZE)
+        if data[:2] != b"\037\213":
             raise gzip.BadGzipFile(f"Not a gzipped file ({data[:2]!r})")
 
 

@@ -630,10 +630,15 @@ def test_ordinary_lines_are_taken_in_bulk():
     assert (head, plain) == ("7,800", "12.000345")
 
 
-def test_a_cut_compressed_file_fails_as_gzip_does(tmp_path):
+@pytest.mark.parametrize(
+    ("damage", "error"),
+    [(lambda data: data[:-20], EOFError), (lambda data: data + b"x", gzip.BadGzipFile)],
+    ids=["cut", "trailing-garbage"],
+)
+def test_a_damaged_compressed_file_fails_as_gzip_does(tmp_path, damage, error):
     path = tmp_path / "console.log-20261129-1764392400.gz"
-    path.write_bytes(gzip.compress(ext(1, 1, "a" * 5000).encode())[:-20])
-    with pytest.raises(EOFError):
+    path.write_bytes(damage(gzip.compress(ext(1, 1, "a" * 5000).encode()) + b"\0\0"))
+    with pytest.raises(error):
         list(read_lines([str(path)]))
-    with pytest.raises(EOFError):
+    with pytest.raises(error):
         tell(read_lines([str(path)]))
