@@ -659,7 +659,7 @@ _COMMON_RE = re.compile(
     # each looks ahead just far enough that the head after it can only be its own kind
     r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},)|\[ *(?=[0-9]{1,20}\.))"
     r"([0-9]{1,20}(?:,[0-9]{1,20}|\.[0-9]{6}))"  # the head: "seq,ts" (extended) or "seconds.micro" (plain)
-    r"(?:,[^,;\n]{0,16};|\](?: |(?! ))(?=[^;\n]*(?:\n|\Z)))"  # a plain line without ";" (never read as extended)
+    r"(?:,[^,;\n]{0,16};|\](?: |(?! )))"  # (a plain line with a ";" is left to the full parser by _Bulk.run)
     rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
     r"|[^ \n]{1,16} invoked oom-killer)"
     r"(?![^#\n]*#012)"  # no dictionary line, no escaped newline
@@ -725,11 +725,16 @@ class _Bulk:
             seqs = list(map(int, compress(firsts, extended)))
             rows: list[int] | None = [i for i, ext in enumerate(extended) if ext]
             stops = [i for i in plain if i and times[i] + 1_000_000 < int(times[i - 1])]
+            # a ";" could make parse_line read a plain line as an extended one: the full parser decides (found
+            # here, in C, rather than by the pattern, which would look for it character by character)
+            slow = [i for i in plain if ";" in lines[i]]
+            if slow:
+                stops = sorted({*stops, *slow})
         else:  # extended only
             values = joined.split(",")
             seqs, times = list(map(int, values[0::2])), values[1::2]
             extended = rows = None
-            stops = []
+            stops = slow = []
         # where the numbers are not one more than the one before (a gap, counted in a step), and where they do
         # not grow (a duplicate, a late one or a reboot: a step never spans one)
         if not seqs or seqs == list(range(seqs[0], seqs[0] + len(seqs))):  # the usual case, checked cheaply
@@ -737,7 +742,7 @@ class _Bulk:
         else:
             jumps = [i for i in range(1, len(seqs)) if seqs[i] != seqs[i - 1] + 1]
             backs = [i for i in jumps if seqs[i] <= seqs[i - 1]]
-        run = _Run(lines, times, seqs, rows, extended, stops, jumps, backs)
+        run = _Run(lines, times, seqs, rows, extended, stops, jumps, backs, set(slow))
         pos = 0
         while pos < len(lines):
             boot = self.ready()
@@ -753,7 +758,7 @@ class _Bulk:
 class _Run:
     """A run of ordinary lines with their numbers, times, and where the numbers or the times break."""
 
-    def __init__(self, lines, times, seqs, rows, extended, stops, jumps, backs) -> None:  # noqa: ANN001 (_Bulk.run)
+    def __init__(self, lines, times, seqs, rows, extended, stops, jumps, backs, slow) -> None:  # noqa: ANN001
         self.lines: list[str] = lines
         self.times: list[int | str] = times  # a plain line's int, an extended line's text
         self.seqs: list[int] = seqs  # of the extended lines, in order
@@ -762,6 +767,7 @@ class _Run:
         self.stops: list[int] = stops  # plain lines whose time went back from the line before
         self.jumps: list[int] = jumps  # indexes into seqs
         self.backs: list[int] = backs
+        self.slow: set[int] = slow  # plain lines the full parser must read
 
     def ext_index(self, pos: int) -> int:
         """Index into seqs of the first extended line at or after line pos."""
@@ -770,6 +776,8 @@ class _Run:
     def end(self, boot: Boot, pos: int) -> int:
         """Where a step from line pos must end (pos itself: line pos must go the slow way)."""
         if self.extended is not None and not self.extended[pos]:
+            if pos in self.slow:
+                return pos
             last_ts = boot.last_ts
             if last_ts is not None and int(self.times[pos]) + 1_000_000 < last_ts:
                 return pos  # a timestamp reset

@@ -511,6 +511,7 @@ def varied_month(rng: random.Random, days: int, per_day: int) -> list[list[str]]
                         ["[   1.5] short"],
                         ["text#012"],
                         ["6,x,1,-;bad number"],
+                        [f"[    1.000000] x,6,{seq},{kernel_us},-;plain-looking"],
                         ["\udcff\udcfe bytes"],
                         ["1,2,3,4,5;odd header"],
                     ]
@@ -597,6 +598,15 @@ def test_plain_lines_among_extended_ones_and_a_timestamp_reset(tmp_path):
     rows += [line(2, "[    0.000001] rebooted")] + [line(2, f"[    0.{s:06d}] q") for s in range(2, 30)]
     first, second = one_file(tmp_path, rows)["boots"]
     assert (first["records"], second["started_by"], second["records"]) == (78, "timestamp reset", 29)
+
+
+def test_a_plain_looking_line_that_parse_line_reads_as_extended_is_left_to_it(tmp_path):
+    rows = [line(1, f"[    0.{s:06d}] plain {s}") for s in range(1, 30)]
+    rows += [line(1, "[    0.000030] x,6,500,30,-;read as extended"), line(1, "[    0.000031] a; b")]
+    rows += [line(1, f"[    0.{s:06d}] plain {s}") for s in range(32, 40)] + [ext(2, 503, "next", ts=40)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert boot["records"] == 40 and "[    0.000030] read as extended" in boot["last_words"]
+    assert boot["gaps"] == [{"time": at(2), "kind": "seq", "after": 500, "missing": 2}]
 
 
 def test_a_run_longer_than_the_ring_still_knows_a_duplicate_of_its_last_records(tmp_path):
