@@ -576,8 +576,25 @@ class LineSource:
 
     def __init__(self, paths: Iterable[str]) -> None:
         self.paths = list(paths)
+        self._lines: Iterator[str] | None = None  # once started, it is an iterator like the generator it was
 
     def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._lines is None:
+            self._lines = self._read()
+        return next(self._lines)
+
+    @property
+    def started(self) -> bool:
+        return self._lines is not None
+
+    def lines(self) -> Iterator[str]:
+        """The lines as a plain generator (which tell() takes one by one, as it did before the bulk reader)."""
+        return self._read()
+
+    def _read(self) -> Iterator[str]:
         for path in self.paths:
             opener = gzip.open if path.endswith(".gz") else open
             with opener(path, "rb") as handle:
@@ -856,7 +873,7 @@ def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT) -> Story:
     """The story of a friend's server from console.log lines in arrival order (read_lines' files in bulk)."""
     story = Story()
     joiner = Reassembler(wait)
-    if isinstance(lines, LineSource):
+    if isinstance(lines, LineSource) and not lines.started:
         bulk = _Bulk(story, joiner)
         for text in lines.chunks():
             bulk.chunk(text)
