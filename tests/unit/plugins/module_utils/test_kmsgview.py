@@ -640,11 +640,6 @@ def test_ordinary_lines_are_taken_in_bulk():
     assert (head, plain) == ("7,800", "12.000345")
 
 
-@pytest.mark.parametrize(
-    ("damage", "error"),
-    [(lambda data: data[:-20], EOFError), (lambda data: data + b"x", gzip.BadGzipFile)],
-    ids=["cut", "trailing-garbage"],
-)
 def test_read_lines_is_still_an_iterator_of_lines_and_a_started_one_is_read_on_line_by_line(tmp_path):
     paths = write_files(tmp_path / "alice", [[ext(1, 1, "first"), ext(1, 3, "second")], [ext(2, 4, "live")]])
     lines = read_lines(paths)
@@ -654,6 +649,11 @@ def test_read_lines_is_still_an_iterator_of_lines_and_a_started_one_is_read_on_l
     assert list(read_lines(paths).lines()) == [ext(1, 1, "first"), ext(1, 3, "second"), ext(2, 4, "live")]
 
 
+@pytest.mark.parametrize(
+    ("damage", "error"),
+    [(lambda data: data[:-20], EOFError), (lambda data: data + b"x", gzip.BadGzipFile)],
+    ids=["cut", "trailing-garbage"],
+)
 def test_a_damaged_compressed_file_fails_as_gzip_does(tmp_path, damage, error):
     path = tmp_path / "console.log-20261129-1764392400.gz"
     path.write_bytes(damage(gzip.compress(ext(1, 1, "a" * 5000).encode()) + b"\0\0"))
