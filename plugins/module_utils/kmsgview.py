@@ -336,18 +336,20 @@ class Boot:
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
         # the last record numbered seq % RING: a Record, or for the bulk reader's runs the console.log line,
         # parsed only when asked about (a few times a boot), not for every line
-        self._seen: list[Record | str | None] = [None] * RING
+        # (a tuple, not the Record: tuples of numbers and text leave the garbage collector's lists, Records stay)
+        self._seen: list[tuple[int, int | None, str] | str | None] = [None] * RING
 
-    def _seen_record(self, seq: int) -> Record | None:
+    def _seen_record(self, seq: int) -> tuple[int, int | None, str] | None:
+        """(number, kernel time, text) of the last record in seq's slot, if it has that number."""
         other = self._seen[seq % RING]
         if isinstance(other, str):
-            other = self._seen[seq % RING] = parse_line(other)
-        return other if other is not None and other.seq == seq else None
+            record = parse_line(other)
+            other = self._seen[seq % RING] = (record.seq, record.ts, record.text)
+        return other if other is not None and other[0] == seq else None
 
     def seen(self, record: Record) -> bool:
         """The same record (number, kernel time, text) arrived before in this boot (within the last RING)."""
-        other = self._seen_record(record.seq)
-        return other is not None and other.ts == record.ts and other.text == record.text
+        return self._seen_record(record.seq) == (record.seq, record.ts, record.text)
 
     def seen_number(self, seq: int) -> bool:
         """A record with this number arrived in this boot (within the last RING)."""
@@ -530,7 +532,7 @@ class Story:
                 boot.max_seq = seq
             if boot.first_seq is None:
                 boot.first_seq = seq
-            boot._seen[seq % RING] = record
+            boot._seen[seq % RING] = (seq, record.ts, record.text)
         if record.fields:
             _count_msgid(boot, record)
         if record.ts is not None:
