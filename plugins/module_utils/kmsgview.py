@@ -334,9 +334,9 @@ class Boot:
         self.last_ts: int | None = None
         self.last_msgid: dict[str, int] = {}
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
-        # the last record numbered seq % RING: a Record, or for the bulk reader's runs the console.log line,
-        # parsed only when asked about (a few times a boot), not for every line
-        # (a tuple, not the Record: tuples of numbers and text leave the garbage collector's lists, Records stay)
+        # the last record numbered seq % RING: (seq, ts, text), or for the bulk reader's runs the console.log line,
+        # parsed only when asked about (a few times a boot), not for every line. A tuple, not the Record: tuples
+        # of numbers and text leave the garbage collector's lists, Records would stay in them.
         self._seen: list[tuple[int, int | None, str] | str | None] = [None] * RING
 
     def _seen_record(self, seq: int) -> tuple[int, int | None, str] | None:
@@ -604,8 +604,8 @@ class LineSource:
                     yield raw.decode("utf-8", "surrogateescape")
 
     def chunks(self) -> Iterator[str]:
-        """Whole lines, each chunk "\n<line>\n<line>..." (a newline before each line, none after the last), so one
-        pattern anchored on the newline finds every line start, the first included."""
+        """Whole lines, many per chunk: a newline before each line and none after the last, so one pattern
+        anchored on the newline finds every line start, the first included."""
         for path in self.paths:
             pending = b"\n"
             for block in _blocks(path):
