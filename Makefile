@@ -87,8 +87,9 @@ demo-clean: setup
 	@scripts/demo.sh clean
 
 # One core, a month of rotated files written to a scratch directory: seconds, no containers.
+# BENCH_REPORT_ARGS: e.g. --compare /tmp/kmsgview-before.py (another kmsgview.py timed on the same files)
 bench-report: setup
-	@python bench/report.py
+	@python bench/report.py $(BENCH_REPORT_ARGS)
 
 bench: images
 	@scripts/bench.sh
