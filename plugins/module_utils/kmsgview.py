@@ -225,9 +225,10 @@ class Reassembler:
         self.wait = wait
         self.passed = passed
         self.pending: dict[tuple, _Pending] = {}
-        # the pieces of messages already emitted, so a late duplicate fragment does not start a new message; by
-        # content too, because a later boot reuses the same number and kernel time for another message
-        self.done: collections.OrderedDict[tuple, dict[int, str]] = collections.OrderedDict()
+        # the pieces of messages already emitted and when, so a late duplicate fragment (within the wait) does not
+        # start a new message; by content and time too, because a later boot reuses the same number and kernel
+        # time for another message, whose pieces may read the same as the earlier one's
+        self.done: collections.OrderedDict[tuple, tuple[dict[int, str], float]] = collections.OrderedDict()
 
     def feed(self, record: Record) -> list[Record]:
         out: list[Record] = []
@@ -237,7 +238,13 @@ class Reassembler:
             out.append(record)
             return out
         key = (record.source, record.release, record.seq, record.ts)
-        if self.done.get(key, {}).get(record.frag[0]) == record.text:
+        now = parse_time(record.recv)
+        done = self.done.get(key)
+        if (
+            done
+            and done[0].get(record.frag[0]) == record.text
+            and (not now or not done[1] or now - done[1] <= self.wait)
+        ):
             return out
         entry = self.pending.get(key)
         if entry is None:
@@ -247,15 +254,15 @@ class Reassembler:
             entry.first = record
         if entry.covered():
             del self.pending[key]
-            self._done(key, entry)
+            self._done(key, entry, now)
             out.append(entry.joined(True))
         elif len(self.pending) > MAX_PENDING:
             oldest = next(iter(self.pending))
             out.append(self.pending.pop(oldest).joined(False))
         return out
 
-    def _done(self, key: tuple, entry: _Pending) -> None:
-        self.done[key] = entry.pieces
+    def _done(self, key: tuple, entry: _Pending, when: float) -> None:
+        self.done[key] = (entry.pieces, when)
         self.done.move_to_end(key)
         if len(self.done) > MAX_PENDING:
             self.done.popitem(last=False)
@@ -267,7 +274,7 @@ class Reassembler:
             if record.frag is None and record.source == entry.first.source:
                 entry.passed += 1
             if entry.passed > self.passed or (now and entry.since and now - entry.since > self.wait):
-                self._done(key, entry)
+                self._done(key, entry, now)
                 out.append(self.pending.pop(key).joined(False))
         return out
 

@@ -684,3 +684,21 @@ def test_a_damaged_compressed_file_is_read_as_far_as_it_goes_and_named_by_both_r
     tell(read_lines([str(path)], in_chunks))
     assert len(line_by_line) == len(in_chunks) == 1
     assert line_by_line[0].startswith(str(path)) and in_chunks[0].startswith(str(path))
+
+
+def test_the_same_crash_in_a_later_boot_is_joined_again_though_its_pieces_read_the_same():
+    # a crash loop: each boot dies of the same long oops, with the same number and kernel time; only its first
+    # piece differs (the address); a second piece equal to the last boot's is a new message, not a late duplicate
+    def crash(second: float, address: str) -> list[str]:
+        text = f"BUG: unable to handle page fault for address: {address} " + "m" * 1200
+        total = len(text.encode())
+        pieces = [text[off : off + 969] for off in range(0, total, 969)]
+        rows = [ext(second, 0, "Linux version 6.1.0-27-amd64 (x) #1 SMP", 5, 0)]
+        rows += [ext(second + 0.01, 1, "ordinary", 6, 1000)]
+        rows += [ext(second + 0.02, 2, pieces[i], 1, 2000, f",ncfrag={i * 969}/{total}") for i in (1, 0, 1)]
+        return rows
+
+    story = tell(crash(10, "ffff0001") + crash(70, "ffff0002"))
+    bugs = [event for boot in story.boots for event in boot.events]
+    assert [(event.kind, event.incomplete) for event in bugs] == [("bug", False), ("bug", False)]
+    assert "ffff0002" in bugs[1].trace[0]
