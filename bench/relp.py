@@ -452,11 +452,18 @@ def print_table(results: dict) -> None:
 
 
 def variant_config(params: str) -> str:
-    """The rendered sender drop-in with extra omrelp action parameters (a setting measured beside the role's)."""
+    """The rendered sender drop-in with its omrelp action's parameters changed: each name="value" in `params`
+    replaces that parameter or is added; name=- removes it (a setting measured beside the role's)."""
     text = (WORK / "sender-relp.conf").read_text()
-    if not params:
-        return text
-    return text.replace('action.resumeInterval="5")', f'action.resumeInterval="5"\n           {params})', 1)
+    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
+        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
+        if value == "-":
+            text = pattern.sub("", text, count=1)
+        elif pattern.search(text):
+            text = pattern.sub(f" {name}={value}", text, count=1)
+        else:
+            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
+    return text
 
 
 def main() -> int:
@@ -468,8 +475,8 @@ def main() -> int:
         action="append",
         default=[],
         metavar="LABEL=PARAMS",
-        help="also measure the sender with these extra omrelp action parameters, e.g. "
-        "'batch 1024=queue.dequeueBatchSize=\"1024\"' (the role's own is always measured first)",
+        help='also measure the sender with its omrelp action\'s parameters changed (name="value" sets, name=- '
+        "removes), e.g. 'batch 1024=queue.dequeueBatchSize=\"1024\"' (the role's own is always measured first)",
     )
     parser.add_argument(
         "--queue-wait", type=float, default=90, help="at most this long for the sender to queue the backlog (s)"
