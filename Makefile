@@ -96,7 +96,9 @@ bench: images
 	@$(MAKE) --no-print-directory bench-relp
 
 # Both ends' rsyslogd in two namespaces with the roles' own relp.conf.j2; a few minutes, holds /tmp/logswap-heavy.lock
-# while timing (LOGSWAP_HEAVY_LOCK= for none). BENCH_RELP_ARGS: e.g. --variant 'LABEL=omrelp action parameters'.
+# while timing (LOGSWAP_HEAVY_LOCK= for none). Beside the role's queue, rsyslog's default watermarks (the setting
+# that lost records); BENCH_RELP_ARGS replaces that, e.g. --variant 'LABEL=name="value" other=-' (bench/relp.py -h).
+BENCH_RELP_ARGS ?= --variant 'rsyslog default watermarks=queue.highWatermark=- queue.lowWatermark=-'
 bench-relp: setup
 	@python bench/relp.py $(BENCH_RELP_ARGS)
 
