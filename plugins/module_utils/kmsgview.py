@@ -235,6 +235,7 @@ class Reassembler:
         if self.pending:
             out.extend(self._expire(record))
         if record.frag is None:
+            self.whole(record)
             out.append(record)
             return out
         key = (record.source, record.release, record.seq, record.ts)
@@ -260,6 +261,13 @@ class Reassembler:
             oldest = next(iter(self.pending))
             out.append(self.pending.pop(oldest).joined(False))
         return out
+
+    def whole(self, record: Record) -> None:
+        """A record that is no fragment went by (callers that skip feed() for those call this)."""
+        if self.done and (record.seq == 0 or record.text.startswith(BOOT_BANNER)):
+            # a new boot: its fragments are never late duplicates of the last boot's
+            for key in [key for key in self.done if key[0] == record.source]:
+                del self.done[key]
 
     def _done(self, key: tuple, entry: _Pending, when: float) -> None:
         self.done[key] = (entry.pieces, when)
@@ -742,6 +750,7 @@ class _Bulk:
         if record is None:
             return
         if record.frag is None and not self.joiner.pending:
+            self.joiner.whole(record)
             self.story.feed(record)
             return
         for whole in self.joiner.feed(record):
@@ -890,6 +899,7 @@ def _feed_lines(story: Story, joiner: Reassembler, lines: Iterable[str]) -> None
         if record is None:
             continue
         if record.frag is None and not joiner.pending:
+            joiner.whole(record)
             feed(record)  # the common case, without a list per line
             continue
         for whole in joiner.feed(record):
