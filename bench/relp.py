@@ -35,6 +35,8 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import netns
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "relp"
 RESULTS = ROOT / "build" / "bench" / "relp.json"
@@ -75,19 +77,11 @@ def record(i: int) -> str:
 
 
 def netns_setup() -> None:
-    netns_teardown()
-    sh("ip", "netns", "add", SND)
-    sh("ip", "netns", "add", RCV)
-    sh("ip", "link", "add", "lsbs0", "netns", SND, "type", "veth", "peer", "name", "lsbr0", "netns", RCV)
-    for ns, dev, ip in ((SND, "lsbs0", SND_IP), (RCV, "lsbr0", RCV_IP)):
-        sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    netns.veth_pair(((SND, "lsbs0", SND_IP), (RCV, "lsbr0", RCV_IP)))
 
 
 def netns_teardown() -> None:
-    for ns in (SND, RCV):
-        sh("ip", "netns", "del", ns, check=False)
+    netns.remove(SND, RCV)
 
 
 def render(extra: dict) -> None:
