@@ -98,7 +98,7 @@ def validate_relp_targets(value: object, variable: str = "sender_relp_targets") 
         name = check_pattern(target["name"], _NAME, f"{where}.name", "a name (letters, digits, . _ -)")
         if any(t["name"] == name for t in checked):
             raise NetconsoleError(f"{where}.name: {name!r} is given twice; each receiver once")
-        # the action and its queue file are named after it with '.' and '-' as '_' (see the sender's template)
+        # the action and its queue file are named queue_name(name) (the sender's template uses the same)
         clash = [t["name"] for t in checked if queue_name(t["name"]) == queue_name(name)]
         if clash:
             raise NetconsoleError(
