@@ -12,7 +12,7 @@ def _ip(*args: str, check: bool = True) -> None:
 def veth_pair(ends: tuple[tuple[str, str, str], tuple[str, str, str]]) -> None:
     """(namespace, device, IPv4 address) for each end, made afresh (a leftover pair is removed first)."""
     remove(ends[0][0], ends[1][0])
-    (ns_a, dev_a, _), (ns_b, dev_b, _) = ends
+    (ns_a, dev_a, _address_a), (ns_b, dev_b, _address_b) = ends
     _ip("netns", "add", ns_a)
     _ip("netns", "add", ns_b)
     _ip("link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b)
