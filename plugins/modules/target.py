@@ -78,7 +78,7 @@ options:
       - Key/value pairs appended to every extended message (Linux 6.9 and later). Keys not listed are removed.
         Not managed when not given.
       - On a kernel without userdata the module fails before any change, or with O(missing=skip) leaves it out
-        and reports it in RV(features.lacking).
+        and reports it in C(features.lacking).
     type: dict
   sysdata:
     description:
@@ -106,7 +106,7 @@ options:
     description:
       - What to do when O(userdata) or a O(sysdata) feature switched on is not offered by this kernel.
       - V(fail) fails before any change, naming the feature. V(skip) leaves it out and reports it in
-        RV(features.lacking), so one playbook serves every kernel. O(release) always fails where it is missing,
+        C(features.lacking), so one playbook serves every kernel. O(release) always fails where it is missing,
         because it is on the kernel command line too.
     type: str
     choices: [fail, skip]
@@ -114,7 +114,7 @@ options:
   counter_dir:
     description:
       - Directory in which the module keeps each target's C(transmit_errors) of the previous run (a file named
-        after the target), to report the change since then. A tmpfs such as C(/run) suits it: the kernel's counter
+        after the target), to report the change since then. A tmpfs such as C(/run) suits it, as the kernel's counter
         starts at 0 at every boot too. Nothing is kept when not given; nothing is written in check mode.
       - Keeping this note is not a change of the host's configuration, so it never makes the task changed.
     type: path
