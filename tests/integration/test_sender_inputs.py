@@ -78,9 +78,18 @@ def test_extra_vars_true_as_text_gives_an_extended_target(tmp_path):
         (f'"sender_targets=[{TARGET}}}]" sender_loglevel=9', "sender_loglevel: 9 is out of range"),
         (f'"sender_targets=[{TARGET}}}]" sender_panic_timeout=-1', "sender_panic_timeout: -1 is out of range"),
         (f'"sender_targets=[{TARGET}}}]" sender_discovery_timeout=0', "sender_discovery_timeout: 0 is out of range"),
-        (f'"sender_targets=[{TARGET}}}]" sender_extended=maybe', "sender_extended: 'maybe' is not a boolean"),
-        (f'"sender_targets=[{TARGET}}}]" sender_msgid=perhaps', "sender_msgid: 'perhaps' is not a boolean"),
-        (f'"sender_targets=[{TARGET}}}]" sender_taskname=2', "sender_taskname: '2' is not a boolean"),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_extended=maybe',
+            "argument 'sender_extended' is of type str and we were unable to convert to bool",
+        ),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_msgid=perhaps',
+            "argument 'sender_msgid' is of type str and we were unable to convert to bool",
+        ),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_taskname=2',
+            "argument 'sender_taskname' is of type str and we were unable to convert to bool",
+        ),
         (f'"sender_targets=[{TARGET}}}]" "sender_name=a b"', "sender_name: 'a b' is not a host name"),
         (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=5s', "sender_heartbeat_interval: '5s' is 5 s"),
         (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=soon', "sender_heartbeat_interval: 'soon' is not"),
