@@ -88,7 +88,7 @@ def test_extra_vars_true_as_text_gives_an_extended_target(tmp_path):
         ),
         (
             f'"sender_targets=[{TARGET}}}]" sender_taskname=2',
-            "argument 'sender_taskname' is of type str and we were unable to convert to bool",
+            "argument 'sender_taskname' is of type int and we were unable to convert to bool",
         ),
         (f'"sender_targets=[{TARGET}}}]" "sender_name=a b"', "sender_name: 'a b' is not a host name"),
         (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=5s', "sender_heartbeat_interval: '5s' is 5 s"),
