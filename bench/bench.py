@@ -31,6 +31,7 @@ import threading
 import time
 from pathlib import Path
 
+import netns
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,19 +74,11 @@ def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def netns_setup() -> None:
-    netns_teardown()
-    sh("ip", "netns", "add", TX)
-    sh("ip", "netns", "add", RX)
-    sh("ip", "link", "add", "lsbench0", "netns", TX, "type", "veth", "peer", "name", "lsbench1", "netns", RX)
-    for ns, dev, ip in ((TX, "lsbench0", TX_IP), (RX, "lsbench1", RX_IP)):
-        sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
-        sh("ip", "-n", ns, "link", "set", dev, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    netns.veth_pair(((TX, "lsbench0", TX_IP), (RX, "lsbench1", RX_IP)))
 
 
 def netns_teardown() -> None:
-    for ns in (TX, RX):
-        sh("ip", "netns", "del", ns, check=False)
+    netns.remove(TX, RX)
 
 
 def compile_tools() -> None:

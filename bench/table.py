@@ -1,10 +1,20 @@
-"""Print build/bench/results.json as the Markdown table in docs/receiver-performance.md."""
+"""Print build/bench/results.json as the Markdown table in docs/receiver-performance.md, and
+build/bench/relp.json (make bench-relp) as the table in docs/reliable.md."""
 
 import json
 import sys
 from pathlib import Path
 
-results = json.loads((Path(__file__).resolve().parents[1] / "build" / "bench" / "results.json").read_text())
+BENCH = Path(__file__).resolve().parents[1] / "build" / "bench"
+if (BENCH / "relp.json").exists():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import relp
+
+    relp.print_table(json.loads((BENCH / "relp.json").read_text()))
+    print()
+if not (BENCH / "results.json").exists():
+    sys.exit(0)
+results = json.loads((BENCH / "results.json").read_text())
 COLUMNS = [
     "case",
     "receiver",

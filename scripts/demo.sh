@@ -51,11 +51,22 @@ for pair in "alpha beta" "beta alpha"; do
     echo "--- $sender's lines on $receiver: /var/log/remote/$sender/console.log (on $receiver only root, adm and the account '$sender' read it)"
     docker exec "logswap-demo-$receiver" tail -n 3 "/var/log/remote/$sender/console.log"
 done
+echo
+echo "==> a scripted incident: alpha sends what a dying kernel would (a lost line, a soft lockup, a panic, a reboot)"
+docker exec -i logswap-demo-alpha python3 - "${address[beta]}" 6666 <scripts/demo_incident.py
+for _ in $(seq 50); do
+    docker exec logswap-demo-beta grep -q 'Kernel panic' /var/log/remote/alpha/console.log && break
+    sleep 0.2
+done
+echo "==> the morning after, alpha reads the story on beta with its own account: netconsole-report alpha --since 1h"
+docker exec logswap-demo-beta runuser -u alpha -- netconsole-report alpha --since 1h
 cat <<'MSG'
 
 Look for yourself:
   docker exec logswap-demo-beta runuser -u alpha -- tail -f /var/log/remote/alpha/console.log
   docker exec logswap-demo-beta getfacl /var/log/remote/alpha
+  docker exec logswap-demo-beta runuser -u alpha -- netconsole-report alpha --json
+  ansible-playbook -i inventories/demo/hosts.yml playbooks/report.yml -e report_friend=alpha -l beta -e ansible_user=alpha
 
 These containers share the host's kernel, which has no netconsole, so the kernel side was skipped with a
 message and the verification sent the datagrams netconsole would send (it says EMULATION). On real servers

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
 from ansible_collections.logswap.netconsole.plugins.module_utils.relp import (
     peers_of,
+    queue_name,
     relp_targets_to,
     tcp_port,
     validate_relp_targets,
@@ -52,6 +53,7 @@ class FilterModule:
             "relp_peers": _filter(relp_peers),
             "relp_targets": _filter(relp_targets),
             "relp_targets_checked": _filter(validate_relp_targets),
+            "relp_queue_name": _filter(queue_name),
             "tcp_port": _filter(tcp_port),
             "tls_fingerprints": _filter(check_fingerprints),
             "config_path": _filter(check_path),

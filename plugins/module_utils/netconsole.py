@@ -42,9 +42,17 @@ _TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 def normalize_ip(value: object, variable: str) -> str:
     """Return the canonical text of an IPv4 or IPv6 address, or fail naming ``variable``."""
     try:
-        return str(ipaddress.ip_address(str(value).strip()))
+        address = ipaddress.ip_address(str(value).strip())
     except ValueError:
         raise NetconsoleError(f"{variable}: {value!r} is not an IPv4 or IPv6 address") from None
+    # Python keeps any text after '%' as the scope; none of these addresses takes one (the interface is named
+    # apart, as dev_name), and the text would reach configuration files
+    if getattr(address, "scope_id", None) is not None:
+        raise NetconsoleError(
+            f"{variable}: {value!r} has a zone (%...); give the address without it (the interface is chosen by "
+            "the route, or named with dev_name)"
+        )
+    return str(address)
 
 
 def ip_version(address: str) -> int:

@@ -29,6 +29,11 @@ TARGET_KEYS = ("name", "address", "port", "fingerprint")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
+def queue_name(name: str) -> str:
+    """The rsyslog action and queue file name of a target: rsyslog takes letters, digits and '_' there."""
+    return "logswap_relp_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
 def tcp_port(value: object, variable: str) -> int:
     """A TCP port as a number or its digits only (no sign, space or newline)."""
     try:
@@ -43,7 +48,10 @@ def _fingerprint_of(host: str, hostvars: Mapping) -> str:
     """The host's fingerprint; empty where it has the channel off (or, in check mode, no certificate yet)."""
     value = hostvars[host].get("netconsole_relp_fingerprint")
     if value is None:
-        raise NetconsoleError(f"{host} has no netconsole_relp_fingerprint; run its TLS identity step first")
+        raise NetconsoleError(
+            f"{host} has no netconsole_relp_fingerprint: its certificate was not read in this run (left out by "
+            "--limit?). Run the playbook on a host together with its friends, or set netconsole_reliable: false"
+        )
     return check_fingerprint(value, f"netconsole_relp_fingerprint of {host}") if value else ""
 
 
@@ -90,6 +98,13 @@ def validate_relp_targets(value: object, variable: str = "sender_relp_targets") 
         name = check_pattern(target["name"], _NAME, f"{where}.name", "a name (letters, digits, . _ -)")
         if any(t["name"] == name for t in checked):
             raise NetconsoleError(f"{where}.name: {name!r} is given twice; each receiver once")
+        # the action and its queue file are named queue_name(name) (the sender's template uses the same)
+        clash = [t["name"] for t in checked if queue_name(t["name"]) == queue_name(name)]
+        if clash:
+            raise NetconsoleError(
+                f"{where}.name: {name!r} and {clash[0]!r} would share one queue file ({queue_name(name)}); "
+                "give names that differ in more than '.', '-' and '_'"
+            )
         checked.append(
             {
                 "name": name,

@@ -110,7 +110,7 @@ def check_common_name(value: object, variable: str) -> str:
 
 def check_size(value: object, variable: str) -> int:
     """A disk size in bytes, or with a k/m/g suffix (binary), at least 1 MiB."""
-    text = str(value).strip() if not isinstance(value, bool) else ""
+    text = str(value) if not isinstance(value, bool) else ""
     match = re.fullmatch(r"([0-9]+)([kKmMgG]?)", text)
     if not match:
         raise NetconsoleError(f"{variable}: {value!r} is not a size; give bytes or a number with k, m or g (1g)")

@@ -82,6 +82,7 @@ reason:
 """
 
 import os
+import tempfile
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
@@ -123,23 +124,45 @@ def _inspect(module: AnsibleModule, openssl: str, key: str, cert: str, renew_day
     return renewal_reason(expires, datetime.now(timezone.utc), renew_days), expires.isoformat()  # noqa: UP017
 
 
+def _safe_directory(module: AnsibleModule, path: str) -> None:
+    """The key's directory: made 0700 if missing; refused if someone but root could swap files in it."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    info = os.stat(directory)
+    if info.st_uid != 0 or info.st_mode & 0o022:
+        module.fail_json(
+            msg=f"{directory}: the key's directory must belong to root and be writable by root only "
+            f"(owner uid {info.st_uid}, mode {info.st_mode & 0o777:o}); choose another key_path or fix it"
+        )
+
+
 def _make(module: AnsibleModule, openssl: str, key: str, cert: str, name: str, days: int) -> None:
-    """A new EC P-256 key and certificate, written beside the old ones and renamed into place."""
+    """A new EC P-256 key and certificate, written to fresh files beside the old ones and renamed into place."""
     for path in (key, cert):
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    new_key, new_cert = key + ".new", cert + ".new"
-    old_umask = os.umask(0o077)  # the key is never readable by anyone but root, not even for a moment
+        _safe_directory(module, path)
+    # mkstemp: a file nobody else made or can open, created 0600
+    key_fd, new_key = tempfile.mkstemp(prefix=".relp-key-", dir=os.path.dirname(key))
+    cert_fd, new_cert = tempfile.mkstemp(prefix=".relp-cert-", dir=os.path.dirname(cert))
+    os.close(key_fd)
+    os.close(cert_fd)
     try:
         _run(module, [openssl, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", new_key])
+        _run(module, [openssl, "req", "-new", "-x509", "-key", new_key, "-out", new_cert, "-days", str(days),
+                      "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:FALSE",
+                      "-addext", "extendedKeyUsage=serverAuth,clientAuth"])  # fmt: skip
+        os.chmod(new_key, 0o600)
+        os.chmod(new_cert, 0o644)
+        os.replace(new_key, key)
+        os.replace(new_cert, cert)
     finally:
-        os.umask(old_umask)
-    _run(module, [openssl, "req", "-new", "-x509", "-key", new_key, "-out", new_cert, "-days", str(days),
-                  "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:FALSE",
-                  "-addext", "extendedKeyUsage=serverAuth,clientAuth"])  # fmt: skip
-    os.chmod(new_key, 0o600)
-    os.chmod(new_cert, 0o644)
-    os.replace(new_key, key)
-    os.replace(new_cert, cert)
+        for leftover in (new_key, new_cert):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def _key_is_private(key: str) -> bool:
+    info = os.stat(key)
+    return info.st_uid == 0 and info.st_mode & 0o777 == 0o600
 
 
 def main() -> None:
@@ -160,12 +183,21 @@ def main() -> None:
         name = check_common_name(p["common_name"], "common_name")
         valid = check_days(p["valid_days"], "valid_days", 2, 3650)
         renew = check_days(p["renew_days"], "renew_days", 1, valid - 1)
+        if key == cert:
+            raise NetconsoleError(f"cert_path: {cert!r} is key_path too; give the certificate its own file")
     except NetconsoleError as exc:
         module.fail_json(msg=str(exc))
-    openssl = module.get_bin_path("openssl", required=True)
+    openssl = module.get_bin_path("openssl", required=not module.check_mode)
+    if openssl is None:  # check mode on a host the same run would install openssl on
+        module.exit_json(changed=True, fingerprint="", not_after="", reason="openssl is not installed yet")
 
     reason, expires = _inspect(module, openssl, key, cert, renew)
-    if reason and not module.check_mode:
+    if not reason and not _key_is_private(key):
+        reason = "the key was readable by others than root"
+        if not module.check_mode:
+            os.chown(key, 0, 0)
+            os.chmod(key, 0o600)
+    elif reason and not module.check_mode:
         _make(module, openssl, key, cert, name, valid)
         expires = not_after(_run(module, [openssl, "x509", "-in", cert, "-noout", "-enddate"])).isoformat()
     current = ""

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
+import random
 import re
+import time
+from pathlib import Path
 
 import pytest
 
+from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgview
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import (
+    LineSource,
     Reassembler,
     log_files,
     main,
@@ -20,6 +26,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import
 )
 
 SRC = "172.30.77.21"
+BENCH = Path(__file__).resolve().parents[4] / "bench" / "report.py"
 
 
 def at(second: float) -> str:
@@ -368,3 +375,331 @@ def test_the_report_says_what_is_wrong(tmp_path, capsys, argv, message):
     (tmp_path / "alice").mkdir()
     status, out, err = run_main(capsys, *argv, "--log-root", str(tmp_path))
     assert status == 2 and out == "" and message in err
+
+
+def test_a_file_cut_short_or_removed_meanwhile_is_read_in_part_and_named(tmp_path):
+    whole = tmp_path / "console.log-20261129-1764400000.gz"
+    write(whole, [ext(1, 1, "kept") + ext(1, 2, "also kept")])
+    cut = tmp_path / "console.log-20261130-1764480000.gz"
+    cut.write_bytes(whole.read_bytes()[:-12])  # logrotate is still writing it
+    live = tmp_path / "console.log"
+    write(live, [ext(3, 3, "live")])
+    skipped: list[str] = []
+    story = tell(read_lines([str(whole), str(cut), str(tmp_path / "gone"), str(live)], skipped))
+    assert story.boots[0].records >= 3
+    assert [reason.split(":", 1)[0] for reason in skipped] == [str(cut), str(tmp_path / "gone")]
+
+
+def test_a_file_being_compressed_is_read_once_from_its_uncompressed_twin(tmp_path):
+    write(tmp_path / "console.log-20261129-1764400000", [ext(1, 1, "once")])
+    write(tmp_path / "console.log-20261129-1764400000.gz", [ext(1, 1, "once")])
+    write(tmp_path / "console.log", [ext(2, 2, "live")])
+    assert [f.rsplit("/", 1)[1] for f in log_files(str(tmp_path))] == ["console.log-20261129-1764400000", "console.log"]
+
+
+def test_more_characters_that_reorder_or_break_lines_are_escaped():
+    shown = terminal_safe("a\u061cb\u2028c\u2029d")
+    assert "\u061c" not in shown and "\u2028" not in shown and "\u2029" not in shown
+
+
+# The bulk reader (read_lines' files read in chunks, ordinary lines taken a run at a time) must tell exactly the
+# story the line-by-line reader tells: every test below compares the two reports whole.
+
+EVENT_TEXTS = [
+    "Kernel panic - not syncing: Fatal exception",
+    "Oops: 0002 [#1] PREEMPT SMP NOPTI",
+    "general protection fault, probably for non-canonical address 0xdead: 0000 [#1] SMP",
+    "Unable to handle kernel paging request at ffff",
+    "BUG: kernel NULL pointer dereference, address: 0000000000000000",
+    "kernel BUG at mm/slub.c:4299!",
+    "WARNING: CPU: 2 PID: 1613668 at lib/refcount.c:22 refcount_warn_saturate+0x5e/0xe0",
+    "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [kworker/0:1:42]",
+    "BUG: soft lockup - CPU#0 stuck for 22s!",
+    "NMI watchdog: Watchdog detected hard LOCKUP on cpu 3",
+    "Watchdog detected hard LOCKUP on cpu 3",
+    "INFO: task jbd2/sda1-8:123 blocked for more than 120 seconds.",
+    "stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0",
+    "Out of memory: Killed process 4242 (stress) total-vm:2000kB",
+    "mce: [Hardware Error]: Machine check events logged",
+    "[Hardware Error]: Machine check: Processor context corrupt",
+    "Machine check events logged",
+    "rcu: INFO: rcu_sched self-detected stall on CPU",
+    "INFO: rcu_preempt detected stall on CPU",
+    "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)",
+]
+
+
+def stamp(second: float) -> str:
+    whole = int(second)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_764_460_800 + whole)) + f".{whole % 1000:06d}+00:00"
+
+
+def write_files(directory, files: list[list[str]], compress_from: int = 0) -> list[str]:
+    """Rotated files as the receiver keeps them, oldest first; the first ones from compress_from on gzip'd."""
+    directory.mkdir(exist_ok=True)
+    paths = []
+    for index, rows in enumerate(files):
+        last = index == len(files) - 1
+        name = "console.log" if last else f"console.log-202611{index + 1:02d}-{1764460800 + index}"
+        data = "".join(rows).encode("utf-8", "surrogateescape")
+        if not last and index >= compress_from:
+            name += ".gz"
+            data = gzip.compress(data[: len(data) // 2]) + gzip.compress(data[len(data) // 2 :])  # two members
+        (directory / name).write_bytes(data)
+        paths.append(str(directory / name))
+    return paths
+
+
+def both(paths: list[str]) -> dict:
+    """The bulk reader's report, checked equal to the line-by-line reader's."""
+    bulk = tell(read_lines(paths)).as_dict()
+    assert isinstance(read_lines(paths), LineSource)
+    lines = tell(list(read_lines(paths))).as_dict()
+    assert json.dumps(bulk, sort_keys=True) == json.dumps(lines, sort_keys=True)
+    return bulk
+
+
+def one_file(tmp_path, rows: list[str]) -> dict:
+    return both(write_files(tmp_path / "alice", [rows]))
+
+
+def varied_month(rng: random.Random, days: int, per_day: int) -> list[list[str]]:
+    """A month of a friend's lines with every kind of trouble the report knows, at random places."""
+    files, sent = [], []
+    seq, kernel_us, clock = 0, 0, 0.0
+    for _day in range(days):
+        rows: list[str] = []
+        while len(rows) < per_day:
+            clock += rng.random() * 3
+            kernel_us += rng.randint(1, 3_000_000)
+            roll = rng.random()
+            src = SRC if rng.random() > 0.05 else "2001:db8::21"
+            words = rng.choice(
+                [
+                    "usb 1-1: new device",
+                    "eth0: link up",
+                    "Kernel command line: quiet",
+                    "BUG-free",
+                    "INFO about",
+                    "Linux versionless",
+                    "a; b, c",
+                    "x#011y",
+                    "#033[31mred",
+                    "ünïcode",
+                ]
+            )
+            if roll < 0.60:
+                seq += 1
+                new = [f"6,{seq},{kernel_us},-;{words} {seq}"]
+            elif roll < 0.68:
+                new = [f"[{kernel_us // 1_000_000:5d}.{kernel_us % 1_000_000:06d}] {words}"]
+            elif roll < 0.71:
+                new = [f"[{max(0, kernel_us - rng.randint(0, 3_000_000)) / 1e6:12.6f}] plain behind"]
+            elif roll < 0.75:
+                seq += rng.randint(2, 40)
+                new = [f"4,{seq},{kernel_us},-;after a gap"]
+            elif roll < 0.77 and sent:
+                new = [rng.choice(sent[-40:])]  # a duplicate datagram
+            elif roll < 0.78:
+                seq += 2
+                new = [f"6,{seq},{kernel_us},-;early", f"6,{seq - 1},{kernel_us - 1},-;late"]
+            elif roll < 0.80:
+                start = seq + 1
+                seq += 4
+                new = [f"4,{start},{kernel_us},-;{rng.choice(EVENT_TEXTS)}"]
+                new += [f"4,{s},{kernel_us + s - start},-; trace+0x{s:x}/0x40" for s in range(start + 1, seq)]
+                new += [f"4,{seq},{kernel_us + 9},-;---[ end trace 0 ]---"] if rng.random() < 0.7 else []
+            elif roll < 0.81:
+                new = [f"[{kernel_us // 1_000_000:5d}.{kernel_us % 1_000_000:06d}] {rng.choice(EVENT_TEXTS)}"]
+            elif roll < 0.83:
+                seq += 1
+                parts = fragments(seq, "long " + "f" * rng.randint(900, 2500), 969, kernel_us)
+                rng.shuffle(parts)
+                new = parts[: len(parts) - (rng.random() < 0.3)]
+            elif roll < 0.86:
+                seq += 1
+                new = [f"6,{seq},{kernel_us},-;dev{seq}#012 SUBSYSTEM=usb#012 msgid={seq + rng.randint(0, 2)}"]
+            elif roll < 0.87:
+                seq, kernel_us = 0, 0
+                new = ["5,0,0,-;Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) #1 SMP"]
+            elif roll < 0.88:
+                seq += 1
+                new = [f"6.12.95+deb12-amd64,12,{seq},{kernel_us},-;with release"]
+            elif roll < 0.89 and len(sent) > 12:
+                new = sent[-12:]  # the replay when a target is enabled
+            elif roll < 0.90:
+                new = rng.choice(
+                    [
+                        [""],
+                        ["garbage"],
+                        [f"{words} no time"],
+                        ["[   1.5] short"],
+                        ["text#012"],
+                        ["6,x,1,-;bad number"],
+                        [f"[    1.000000] x,6,{seq},{kernel_us},-;plain-looking"],
+                        ["\udcff\udcfe bytes"],
+                        ["1,2,3,4,5;odd header"],
+                    ]
+                )
+            else:
+                seq += 1
+                new = [f"6,{seq},{kernel_us},c;{words}"]
+            for datagram in new:
+                row = datagram if datagram in ("", "garbage") else f"{stamp(clock)} {src} {datagram}"
+                rows.append(row + "\n")
+                sent.append(datagram)
+        files.append(rows)
+    files[-1][-1] = files[-1][-1].rstrip("\n")  # the live file's last line is still being written
+    return files
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_bulk_reader_tells_a_varied_month_exactly_as_the_line_reader(tmp_path, monkeypatch, seed):
+    monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)  # many chunks, lines cut between reads
+    paths = write_files(tmp_path / "alice", varied_month(random.Random(seed), 6, 2500), compress_from=1)
+    report = both(paths)
+    boots = report["boots"]
+    assert report["records"] > 14000 and len(boots) > 5
+    assert all(sum(boot[key] for boot in boots) for key in ("seq_gaps", "duplicates", "incomplete", "late"))
+    assert {event["kind"] for boot in boots for event in boot["events"]} == set(kmsgview.EVENT_KINDS)
+
+
+def test_the_bench_month_reads_the_same_both_ways(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_report", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    paths = bench.write_month(tmp_path, 3, 2000)
+    report = both(paths)
+    assert report["records"] == 6000 and len(report["boots"]) == 3
+
+
+def ordinary(first: int, last: int, second: float = 1) -> list[str]:
+    return [ext(second, s, f"usb 1-1: line {s}") for s in range(first, last + 1)]
+
+
+def test_a_gap_right_after_a_run_is_counted_where_it_is(tmp_path):
+    rows = [*ordinary(1, 50), ext(2, 53, "after the gap"), *ordinary(54, 60, 3), ext(4, 70, "x")]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert (boot["seq_gaps"], boot["records"]) == (11, 59)
+    assert boot["gaps"] == [
+        {"time": at(2), "kind": "seq", "after": 50, "missing": 2},
+        {"time": at(4), "kind": "seq", "after": 60, "missing": 9},
+    ]
+
+
+def test_an_event_inside_a_run_keeps_its_trace(tmp_path):
+    rows = [*ordinary(1, 20), ext(1, 21, "WARNING: CPU: 0 PID: 1 at a.c:1 f", 4, 1000000)]
+    rows += [ext(1, s, f" f+0x{s}/0x10", 4, 1_000_000 + s) for s in range(22, 26)]
+    rows += [ext(1, 26, "---[ end trace 0 ]---", 4, 1000100), *ordinary(27, 40)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    (event,) = boot["events"]
+    assert event["kind"] == "warning" and len(event["trace"]) == 6 and boot["records"] == 40
+
+
+def test_a_fragment_and_a_dictionary_line_inside_a_run(tmp_path):
+    parts = fragments(21, "Oops: long " + "o" * 1500, 969, 1210)  # completed after 22: late, not lost
+    rows = [*ordinary(1, 20), line(1, parts[1]), ext(1, 22, "between the pieces"), line(1, parts[0])]
+    rows += [ext(1, 23, "usb 1-1: dict#012 SUBSYSTEM=usb#012 msgid=9"), *ordinary(24, 30)]
+    rows += [ext(1, 31, "d#012 msgid=12"), *ordinary(32, 33)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert (boot["records"], boot["incomplete"], boot["msgid_lost"], boot["seq_gaps"], boot["late"]) == (33, 0, 2, 0, 1)
+    assert [event["kind"] for event in boot["events"]] == ["oops"]
+
+
+def test_a_reboot_a_replay_and_a_late_datagram_after_runs(tmp_path):
+    rows = ordinary(0, 30) + ordinary(0, 30, 2) + ordinary(31, 40, 3)  # the replay: duplicates, not a reboot
+    rows += [ext(4, 42, "early"), ext(4, 41, "late", ts=1405), *ordinary(43, 50, 4)]
+    rows += [ext(9, 0, "Linux version 6.1.0 (b)", 5, 0), *ordinary(1, 10, 9)]
+    first, second = one_file(tmp_path, rows)["boots"]
+    assert (first["duplicates"], first["late"], first["seq_gaps"], first["records"]) == (31, 1, 0, 51)
+    assert (second["started_by"], second["records"]) == ("sequence reset", 11)
+    assert first["last_words"][-1].endswith("usb 1-1: line 50")
+
+
+def test_plain_lines_among_extended_ones_and_a_timestamp_reset(tmp_path):
+    rows = []
+    for s in range(1, 40):
+        rows += [ext(1, s, f"e{s}", ts=5_000_000 + s * 1000), line(1, f"[    5.{s * 1000:06d}] p{s}")]
+    rows += [line(2, "[    0.000001] rebooted")] + [line(2, f"[    0.{s:06d}] q") for s in range(2, 30)]
+    first, second = one_file(tmp_path, rows)["boots"]
+    assert (first["records"], second["started_by"], second["records"]) == (78, "timestamp reset", 29)
+
+
+def test_a_plain_looking_line_that_parse_line_reads_as_extended_is_left_to_it(tmp_path):
+    rows = [line(1, f"[    0.{s:06d}] plain {s}") for s in range(1, 30)]
+    rows += [line(1, "[    0.000030] x,6,500,30,-;read as extended"), line(1, "[    0.000031] a; b")]
+    rows += [line(1, f"[    0.{s:06d}] plain {s}") for s in range(32, 40)] + [ext(2, 503, "next", ts=40)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert boot["records"] == 40 and "[    0.000030] read as extended" in boot["last_words"]
+    assert boot["gaps"] == [{"time": at(2), "kind": "seq", "after": 500, "missing": 2}]
+
+
+def test_a_run_longer_than_the_ring_still_knows_a_duplicate_of_its_last_records(tmp_path):
+    rows = ordinary(1, kmsgview.RING + 100) + ordinary(kmsgview.RING + 90, kmsgview.RING + 100, 2)
+    rows += [*ordinary(kmsgview.RING + 101, kmsgview.RING + 102, 3), ext(3, 3, "usb 1-1: line 3")]
+    boots = one_file(tmp_path, rows)["boots"]
+    assert [(b["records"], b["duplicates"]) for b in boots] == [(kmsgview.RING + 102, 11), (1, 0)]
+
+
+def test_more_gaps_than_listed_are_all_counted(tmp_path):
+    rows = [ext(1, s * 3, "x") for s in range(1, kmsgview.MAX_GAPS + 50)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert len(boot["gaps"]) == kmsgview.MAX_GAPS and boot["seq_gaps"] == 2 * (kmsgview.MAX_GAPS + 48)
+
+
+@pytest.mark.parametrize("text", EVENT_TEXTS)
+def test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser(text):
+    for datagram in (f"6,5,100,-;{text}", f"[    1.000000] {text}", f"6.12.1,6,5,100,-;{text}"):
+        (head,) = kmsgview._COMMON_RE.findall("\n" + line(1, datagram).rstrip("\n"))
+        assert head == "", datagram
+    for pattern in kmsgview._EVENT_RE.pattern.split("|"):
+        first = pattern.split(">", 1)[1] if pattern.startswith("(?P<") else pattern
+        first = first.removeprefix("(?:").lstrip("\\")[:1]
+        assert first in kmsgview._EVENT_FIRST or pattern.startswith("(?P<e4>[^ ]"), pattern
+
+
+def test_ordinary_lines_are_taken_in_bulk():
+    (head, plain) = kmsgview._COMMON_RE.findall(
+        "\n" + line(1, "6,7,800,-;usb 1-1: ok") + line(1, "[   12.000345] eth0: up").rstrip("\n")
+    )
+    assert (head, plain) == ("7,800", "12.000345")
+
+
+def test_read_lines_is_still_an_iterator_of_lines_and_a_started_one_is_read_on_line_by_line(tmp_path):
+    paths = write_files(tmp_path / "alice", [[ext(1, 1, "first"), ext(1, 3, "second")], [ext(2, 4, "live")]])
+    lines = read_lines(paths)
+    assert next(lines) == ext(1, 1, "first")
+    (boot,) = tell(lines).as_dict()["boots"]
+    assert (boot["records"], boot["seq_gaps"]) == (2, 0)
+    assert list(read_lines(paths).lines()) == [ext(1, 1, "first"), ext(1, 3, "second"), ext(2, 4, "live")]
+
+
+@pytest.mark.parametrize("damage", [lambda data: data[:-20], lambda data: data + b"x"], ids=["cut", "trailing-garbage"])
+def test_a_damaged_compressed_file_is_read_as_far_as_it_goes_and_named_by_both_readers(tmp_path, damage):
+    path = tmp_path / "console.log-20261129-1764392400.gz"
+    path.write_bytes(damage(gzip.compress(ext(1, 1, "a" * 5000).encode()) + b"\0\0"))
+    line_by_line: list[str] = []
+    list(read_lines([str(path)], line_by_line))
+    in_chunks: list[str] = []
+    tell(read_lines([str(path)], in_chunks))
+    assert len(line_by_line) == len(in_chunks) == 1
+    assert line_by_line[0].startswith(str(path)) and in_chunks[0].startswith(str(path))
+
+
+def test_the_same_crash_in_a_later_boot_is_joined_again_though_its_pieces_read_the_same():
+    # a crash loop: each boot dies of the same long oops, with the same number and kernel time; only its first
+    # piece differs (the address); a second piece equal to the last boot's is a new message, not a late duplicate
+    def crash(second: float, address: str) -> list[str]:
+        text = f"BUG: unable to handle page fault for address: {address} " + "m" * 1200
+        total = len(text.encode())
+        pieces = [text[off : off + 969] for off in range(0, total, 969)]
+        rows = [ext(second, 0, "Linux version 6.1.0-27-amd64 (x) #1 SMP", 5, 0)]
+        rows += [ext(second + 0.01, 1, "ordinary", 6, 1000)]
+        rows += [ext(second + 0.02, 2, pieces[i], 1, 2000, f",ncfrag={i * 969}/{total}") for i in (1, 0, 1)]
+        return rows
+
+    for later in (70, 12):  # a minute later, and within the fragment wait (a crash loop can be that fast)
+        story = tell(crash(10, "ffff0001") + crash(later, "ffff0002"))
+        bugs = [event for boot in story.boots for event in boot.events]
+        assert [(event.kind, event.incomplete) for event in bugs] == [("bug", False), ("bug", False)], later
+        assert "ffff0002" in bugs[1].trace[0]

@@ -73,3 +73,19 @@ def test_targets_are_checked_and_named():
         validate_relp_targets([{**good, "port": 0}])
     with pytest.raises(NetconsoleError, match=r"^sender_relp_targets\[0\]\.fingerprint: "):
         validate_relp_targets([{**good, "fingerprint": "SHA1:AA"}])
+
+
+def test_names_that_would_share_a_queue_file_are_refused():
+    one = {"name": "srv-1", "address": "192.0.2.2", "fingerprint": FP["b"]}
+    with pytest.raises(NetconsoleError, match=r"^sender_relp_targets\[1\]\.name: 'srv_1' and 'srv-1' would share"):
+        validate_relp_targets([one, {**one, "name": "srv_1", "address": "192.0.2.3"}])
+
+
+@pytest.mark.parametrize("address", ['fe80::1%x" tls="off"', "fe80::1%eth0", "192.0.2.1\n"])
+def test_an_address_with_a_zone_or_more_never_reaches_the_configuration(address):
+    target = {"name": "bob", "address": address, "fingerprint": FP["b"]}
+    if address.endswith("\n"):  # surrounding space is dropped: the canonical text is what is written
+        assert validate_relp_targets([target])[0]["address"] == "192.0.2.1"
+        return
+    with pytest.raises(NetconsoleError, match=r"^sender_relp_targets\[0\]\.address: .* has a zone"):
+        validate_relp_targets([target])

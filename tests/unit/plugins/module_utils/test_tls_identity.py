@@ -89,7 +89,7 @@ def test_sizes(value, size):
     assert check_size(value, "v") == size
 
 
-@pytest.mark.parametrize("bad", ["1t", "-1g", "1.5g", "100k", True, "1g\n1"])
+@pytest.mark.parametrize("bad", ["1t", "-1g", "1.5g", "100k", True, "1g\n1", "1g\n", " 1g"])
 def test_bad_sizes_are_named(bad):
     with pytest.raises(NetconsoleError, match=r"^sender_relp_queue_max_disk: "):
         check_size(bad, "sender_relp_queue_max_disk")
