@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import as_bool, as_int
+from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
     validate_friends,
     validate_receiver,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.heartbeat import heartbeat_settings
 from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     TARGET_FIELDS,
@@ -55,9 +59,19 @@ def _as_dicts(targets: list[Target]) -> list[dict]:
     return [{k: getattr(t, k) for k in TARGET_FIELDS} for t in targets]
 
 
-def netconsole_targets(targets: object, variable: str = "sender_targets") -> list[dict]:
-    """Checked targets as dicts with every field filled and normalized (unknown keys and duplicates refused)."""
+def netconsole_targets(targets: object, variable: str = "sender_targets", extended: object = None) -> list[dict]:
+    """Checked targets as dicts with every field filled and normalized (unknown keys and duplicates refused).
+
+    ``extended``: the format of a target that does not say (the role's ``sender_extended``); None keeps the
+    kernel's plain default.
+    """
     try:
+        if extended is not None and isinstance(targets, (list, tuple)):
+            default = as_bool(extended, "sender_extended")
+            targets = [
+                dict(t, extended=default) if isinstance(t, dict) and t.get("extended") in (None, "") else t
+                for t in targets
+            ]
         # dev_name may still be a MAC here: discovery turns it into the interface's name
         return _as_dicts(validate_targets(targets, variable, allow_mac=True))
     except (NetconsoleError, TypeError) as exc:
@@ -165,6 +179,31 @@ def checked_bool(value: object, variable: str) -> bool:
         raise AnsibleFilterError(str(exc)) from None
 
 
+def sender_heartbeat(interval: object, loglevel: object) -> dict:
+    """``{seconds, level}`` of the heartbeat (module_utils.heartbeat); seconds 0 is off."""
+    try:
+        return heartbeat_settings(interval, loglevel)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def sender_name(value: object, variable: str = "sender_name") -> str:
+    """The name friends file this host under (sent as userdata host=); '' sends none."""
+    text = "" if value is None else str(value)
+    if text and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", text) or ".." in text):
+        raise AnsibleFilterError(
+            f"{variable}: {value!r} is not a host name as the friends' receivers file it (letters, digits, "
+            "'_', '.', '-', at most 63 characters, starting with a letter or digit); or '' to send none"
+        )
+    return text
+
+
+def netconsole_counter_change(current: object, previous: object = None) -> dict:
+    """transmit_errors now and at the previous run, and the change (module_utils.features.counter_change)."""
+    text = str(current).strip() if current is not None else ""
+    return counter_change(previous, int(text) if text.isdigit() else None)
+
+
 def checked_int(value: object, variable: str, minimum: int | None = None, maximum: int | None = None) -> int:
     try:
         return as_int(value, variable, minimum, maximum)
@@ -210,6 +249,9 @@ class FilterModule:
             "ip_address": ip_address,
             "checked_bool": checked_bool,
             "checked_int": checked_int,
+            "sender_heartbeat": sender_heartbeat,
+            "sender_name": sender_name,
+            "netconsole_counter_change": netconsole_counter_change,
             "receiver_cap": receiver_cap,
             "receiver_nft_blockers": receiver_nft_blockers,
         }

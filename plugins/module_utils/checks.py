@@ -92,3 +92,49 @@ def check_unique(items: Iterable[object], variable: str, what: str) -> None:
         if item in seen:
             raise NetconsoleError(f"{variable}: {what} {item!r} is given twice (entries {seen[item]} and {index})")
         seen[item] = index
+
+
+# systemd.time(7) spans, the units people write; a bare number is seconds.
+_DURATION_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
+_DURATION_PART = re.compile(r"([0-9]+) *([a-z]*)")
+_DURATION = re.compile(r"[0-9]+ *[a-z]*( *[0-9]+ *[a-z]*)*")
+
+
+def as_duration(value: object, variable: str, minimum: int = 0, maximum: int | None = None) -> int:
+    """Seconds of a whole number of seconds or a systemd time span ("5min", "1h 30s"); 0 stays 0 (off).
+
+    Units: s, min (m), h, d, w and their long forms; nothing finer than a second. A value other than 0 is
+    kept within ``minimum`` and ``maximum``.
+    """
+    text = str(value).lower() if not isinstance(value, bool) and value is not None else ""
+    if not _DURATION.fullmatch(text) or any(
+        unit and unit not in _DURATION_UNITS for _n, unit in _DURATION_PART.findall(text)
+    ):
+        raise NetconsoleError(
+            f"{variable}: {value!r} is not a duration; give seconds (300) or a systemd time span such as 5min, "
+            "1h or 1h 30min (units s, min, h, d, w), or 0 for off"
+        )
+    seconds = sum(int(n) * _DURATION_UNITS[unit or "s"] for n, unit in _DURATION_PART.findall(text))
+    if seconds and (seconds < minimum or (maximum is not None and seconds > maximum)):
+        upper = f" and at most {maximum} s" if maximum is not None else ""
+        raise NetconsoleError(f"{variable}: {value!r} is {seconds} s; give 0 (off) or at least {minimum} s{upper}")
+    return seconds

@@ -13,6 +13,14 @@ import errno
 import ipaddress
 import os
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.features import (
+    COUNTERS,
+    SYSDATA_FILES,
+    FeaturePlan,
+    Offered,
+    offered_features,
+    plan_features,
+)
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     NetconsoleError,
     Target,
@@ -33,7 +41,8 @@ WRITE_ORDER = (
 BOOLEAN_ATTRIBUTES = ("enabled", "extended", "release")
 MAX_USERDATA_ITEMS = 16
 MAX_USERDATA_KEY_LENGTH = 53
-MAX_USERDATA_VALUE_LENGTH = 200
+# The kernel refuses a write of 200 bytes or more (EMSGSIZE); the write carries a newline.
+MAX_USERDATA_VALUE_LENGTH = 198
 # The kernel's internal "operation not supported" (include/linux/errno.h), which netpoll returns for a device
 # without polling; userspace sees the bare number.
 ENOTSUPP = 524
@@ -91,6 +100,20 @@ class ConfigfsStore:
             for key in sorted(os.listdir(base))
             if os.path.isdir(os.path.join(base, key))
         }
+
+    def sysdata_files(self, name: str) -> set[str] | None:
+        """The files of ``userdata/`` (sysdata switches, 6.15+), or None when there is no ``userdata/``."""
+        base = self.path(name, "userdata")
+        if not os.path.isdir(base):
+            return None
+        return {entry for entry in os.listdir(base) if os.path.isfile(os.path.join(base, entry))}
+
+    def counter(self, name: str, attribute: str) -> int | None:
+        """A read-only counter such as transmit_errors (6.13+), or None where the kernel has none."""
+        if attribute not in self.attributes(name):
+            return None
+        text = self.read(name, attribute)
+        return int(text) if text.isdigit() else None
 
     def set_userdata(self, name: str, key: str, value: str) -> None:
         entry = self.path(name, "userdata", key)
@@ -170,6 +193,8 @@ class TargetReconciler:
         self.check_mode = check_mode
         # Set by present(): mkdir attached a target the kernel command line had started (Linux 6.7+).
         self.adopted = False
+        # Set by present(): the features planned against the live files (None in check mode for a new target).
+        self.plan: FeaturePlan | None = None
 
     def snapshot(self) -> dict[str, str] | None:
         """Every readable attribute (and userdata as ``userdata.<key>``), or None if absent."""
@@ -178,39 +203,40 @@ class TargetReconciler:
         state = {
             attribute: normalize_live(attribute, self.store.read(self.name, attribute))
             for attribute in sorted(self.store.attributes(self.name))
+            if attribute not in COUNTERS  # read-only counters are reported, not part of the state
         }
         for key, value in (self.store.userdata(self.name) or {}).items():
             state[f"userdata.{key}"] = value
+        files = self.store.sysdata_files(self.name) or set()
+        for feature, file in SYSDATA_FILES.items():
+            if file in files:
+                state[f"sysdata.{feature}"] = normalize_live("enabled", self.store.read(self.name, f"userdata/{file}"))
         return state
 
-    def check_supported(self, wanted: dict[str, str], userdata: dict[str, str] | None) -> None:
-        """Fail before any write when the kernel lacks what was asked for."""
-        if not self.store.exists(self.name):
-            return  # attribute set is known only after mkdir; checked again in apply()
-        present = self.store.attributes(self.name)
-        if wanted.get("release") == "1" and "release" not in present:
-            raise NetconsoleError(
-                f"release: this kernel's netconsole has no 'release' attribute "
-                f"(added in Linux 6.6); set release: false (target {self.name})"
-            )
-        if userdata and self.store.userdata(self.name) is None:
-            raise NetconsoleError(
-                "userdata: this kernel's netconsole has no userdata "
-                f"(added in Linux 6.9); remove userdata (target {self.name})"
-            )
+    def offered(self) -> Offered:
+        """What the live directory offers (module_utils.features), read from its files."""
+        return offered_features(self.store.attributes(self.name), self.store.sysdata_files(self.name))
 
     def present(
         self,
         wanted: dict[str, str],
         enabled: bool = True,
         userdata: dict[str, str] | None = None,
+        sysdata: dict[str, bool] | None = None,
+        missing: str = "fail",
     ) -> tuple[bool, dict[str, str] | None, dict[str, str]]:
-        """Return (changed, before, after) after bringing the target to ``wanted``."""
+        """Return (changed, before, after) after bringing the target to ``wanted``.
+
+        ``userdata`` (None: not managed) and ``sysdata`` (feature -> on/off; a feature not named is left alone)
+        are planned against the files the target offers (:func:`features.plan_features`); with ``missing="skip"``
+        what the kernel lacks is left out and reported in :attr:`plan`, otherwise the run fails before any write.
+        """
         before = self.snapshot()
         if before is None:
-            if self.check_mode:
+            if self.check_mode:  # the files are known only after mkdir: plan nothing, report that
                 after = dict(wanted, enabled="1" if enabled else "0")
                 after.update({f"userdata.{k}": v for k, v in (userdata or {}).items()})
+                after.update({f"sysdata.{k}": "1" if v else "0" for k, v in (sysdata or {}).items()})
                 return True, None, after
             self.store.create(self.name)
             current = self.snapshot() or {}
@@ -221,26 +247,47 @@ class TargetReconciler:
                 before = current
         else:
             current = before
-        self.check_supported(wanted, userdata)
+        try:
+            self.plan = plan_features(
+                self.offered(),
+                extended=wanted.get("extended") == "1",
+                release=wanted.get("release") == "1",
+                sysdata=sysdata,
+                userdata=userdata,
+                missing=missing,
+                target=self.name,
+            )
+        except NetconsoleError:
+            if before is None:  # made just now to read its files: leave nothing behind
+                self.absent_now()
+            raise
+        userdata = self.plan.userdata
         if "release" not in current and wanted.get("release") == "0":
             wanted = {k: v for k, v in wanted.items() if k != "release"}
         differing = [a for a in write_order(wanted) if a in wanted and current.get(a) != wanted[a]]
         live_enabled = current.get("enabled") == "1"
         userdata_ops = self._userdata_changes(current, userdata)
-        changed = before is None or bool(differing) or live_enabled != enabled or bool(userdata_ops)
+        sysdata_ops = self._sysdata_changes(current, self.plan.sysdata)
+        changed = (
+            before is None or bool(differing) or live_enabled != enabled or bool(userdata_ops) or bool(sysdata_ops)
+        )
         if not changed or self.check_mode:
             after = dict(current, **{a: wanted[a] for a in differing})
             after["enabled"] = "1" if enabled else "0"
             after.update({f"userdata.{k}": v for k, v in (userdata or {}).items()})
             for key in userdata_ops.get("remove", []):
                 after.pop(f"userdata.{key}", None)
+            after.update({f"sysdata.{_feature(file)}": v for file, v in sysdata_ops.items()})
             return changed, before, after
         try:
             if differing and live_enabled:
                 self.store.write(self.name, "enabled", "0")
             for attribute in differing:
                 self.store.write(self.name, attribute, wanted[attribute])
+            # userdata and sysdata may change while enabled; written before the enable all the same, so the
+            # first line after it carries them
             self._apply_userdata(userdata_ops)
+            self._apply_sysdata(sysdata_ops)
             if enabled and (differing or not live_enabled):
                 self.store.write(self.name, "enabled", "1")
             elif not enabled and live_enabled and not differing:
@@ -270,6 +317,10 @@ class TargetReconciler:
                     self.store.write(self.name, attribute, old[attribute])
             old_userdata = {k[len("userdata.") :]: v for k, v in current.items() if k.startswith("userdata.")}
             self._apply_userdata(self._userdata_changes(self.snapshot() or {}, old_userdata))
+            old_sysdata = {
+                SYSDATA_FILES[k[len("sysdata.") :]]: v for k, v in current.items() if k.startswith("sysdata.")
+            }
+            self._apply_sysdata(self._sysdata_changes(self.snapshot() or {}, old_sysdata))
             if current.get("enabled") == "1":
                 self.store.write(self.name, "enabled", "1")
                 return "the previous attributes were restored and the target enabled again: it logs as before"
@@ -307,6 +358,15 @@ class TargetReconciler:
         }
         return {k: v for k, v in ops.items() if v}
 
+    @staticmethod
+    def _sysdata_changes(current: dict[str, str], sysdata: dict[str, str]) -> dict[str, str]:
+        """sysdata files (under userdata/) whose value differs from the plan."""
+        return {file: value for file, value in sysdata.items() if current.get(f"sysdata.{_feature(file)}") != value}
+
+    def _apply_sysdata(self, ops: dict[str, str]) -> None:
+        for file, value in ops.items():
+            self.store.write(self.name, f"userdata/{file}", value)
+
     def _apply_userdata(self, ops: dict) -> None:
         for key in ops.get("remove", []):
             self.store.remove_userdata(self.name, key)
@@ -337,6 +397,11 @@ class TargetReconciler:
         what = "to enable it" if attribute == "enabled" else f"the write to {attribute}"
         reason = f"netconsole target {self.name}: the kernel refused {what}: {strerror} ({name})"
         return f"{reason}; {hint}" if hint else reason
+
+
+def _feature(file: str) -> str:
+    """The sysdata feature of a file under userdata/ (cpu_nr_enabled -> cpu_nr)."""
+    return next(feature for feature, name in SYSDATA_FILES.items() if name == file)
 
 
 def format_state(state: dict[str, str] | None) -> str:

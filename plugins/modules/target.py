@@ -75,9 +75,49 @@ options:
     default: false
   userdata:
     description:
-      - Key/value pairs appended to every extended message (Linux 6.9 and later; fails before any
-        change otherwise). Keys not listed are removed. Not managed when not given.
+      - Key/value pairs appended to every extended message (Linux 6.9 and later). Keys not listed are removed.
+        Not managed when not given.
+      - On a kernel without userdata the module fails before any change, or with O(missing=skip) leaves it out
+        and reports it in C(features.lacking).
     type: dict
+  sysdata:
+    description:
+      - Lines the kernel itself appends to every extended message, by feature, V(true) on and V(false) off; a
+        feature not named is left as it is. The module switches only what the live target directory offers
+        (the files C(userdata/cpu_nr_enabled), C(userdata/taskname_enabled), C(userdata/release_enabled),
+        C(userdata/msgid_enabled); Linux 6.15 and later, C(msgid) later still); see O(missing) for the rest.
+      - C(msgid) numbers every datagram of this target, so a gap at the receiver is a datagram lost on the way.
+        C(cpu_nr) and C(taskname) name the CPU and the task that printed the line.
+    type: dict
+    suboptions:
+      cpu_nr:
+        description: C(cpu=<n>) on every message.
+        type: bool
+      taskname:
+        description: C(taskname=<comm>) on every message.
+        type: bool
+      release:
+        description: C(release=<kernel release>) on every message (as a dictionary line, unlike O(release)).
+        type: bool
+      msgid:
+        description: C(msgid=<n>), a per-target message counter.
+        type: bool
+  missing:
+    description:
+      - What to do when O(userdata) or a O(sysdata) feature switched on is not offered by this kernel.
+      - V(fail) fails before any change, naming the feature. V(skip) leaves it out and reports it in
+        C(features.lacking), so one playbook serves every kernel. O(release) always fails where it is missing,
+        because it is on the kernel command line too.
+    type: str
+    choices: [fail, skip]
+    default: fail
+  counter_dir:
+    description:
+      - Directory in which the module keeps each target's C(transmit_errors) of the previous run (a file named
+        after the target), to report the change since then. A tmpfs such as C(/run) suits it, as the kernel's counter
+        starts at 0 at every boot too. Nothing is kept when not given; nothing is written in check mode.
+      - Keeping this note is not a change of the host's configuration, so it never makes the task changed.
+    type: path
   when_unsupported:
     description:
       - What to do when the running kernel has no netconsole or configfs (a container, a kernel built without
@@ -118,6 +158,12 @@ EXAMPLES = r"""
     remote_ip: 203.0.113.2
     remote_mac: "{{ hop.remote_mac }}"
     extended: true
+    userdata:
+      host: zkj
+    sysdata:
+      msgid: true
+    missing: skip  # one task for every kernel: what this one lacks is reported in features.lacking
+    counter_dir: /run/logswap-netconsole
 
 - name: Stop logging to an old receiver
   logswap.netconsole.target:
@@ -143,6 +189,30 @@ target:
   sample: {"dev_name": "eth0", "enabled": "1", "extended": "1", "local_ip": "198.51.100.1",
            "local_mac": "52:54:00:12:34:56", "local_port": "6665", "remote_ip": "203.0.113.2",
            "remote_mac": "00:1d:d4:e2:43:01", "remote_port": "6666"}
+features:
+  description:
+    - What the live target offers and what the task switched on, read from its files, not from the kernel version.
+    - C(offered) lists C(release), C(userdata), C(transmit_errors) and C(sysdata.<name>) as present;
+      C(enabled) what the friend's receiver gets (C(extended), C(release), C(userdata.<key>), C(sysdata.<name>));
+      C(lacking) maps what was asked for but is missing to the first kernel that has it; C(unsent) what is set but
+      travels only in extended messages while O(extended=false).
+  returned: when O(state=present) and live (empty for a target check mode would create)
+  type: dict
+  sample: {"offered": ["release", "userdata", "transmit_errors", "sysdata.cpu_nr", "sysdata.msgid"],
+           "enabled": ["extended", "userdata.host", "sysdata.msgid"], "lacking": {}, "unsent": []}
+transmit_errors:
+  description:
+    - The target's C(transmit_errors) counter (Linux 6.13 and later; datagrams the kernel could not send), the value
+      kept at the previous run (O(counter_dir)), the change, and C(reset) when the counter went down (the target
+      was made again, e.g. after a reboot; the change is then what was counted since).
+  returned: when O(state=present) and live
+  type: dict
+  sample: {"transmit_errors": 3, "previous": 1, "change": 2, "reset": false}
+summary:
+  description: One line for the run's output - what is on, what this kernel lacks, the counter and its change.
+  returned: when O(state=present) and live
+  type: str
+  sample: "cmdline0: on: extended, userdata.host, sysdata.msgid; transmit_errors 0 (+0 since the last run)"
 from_cmdline:
   description:
     - True when the target is the one the kernel command line started, either attached (Linux 6.7+) or, on older
@@ -165,6 +235,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import
     format_state,
     validate_userdata,
 )
+from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change, features_summary
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
     NetconsoleError,
     Target,
@@ -239,6 +310,33 @@ def build_target(params: dict) -> Target:
     ).validated()
 
 
+def report_features(module: AnsibleModule, reconciler: TargetReconciler, name: str) -> dict:
+    """features, transmit_errors (and its change since the note of the previous run) and the summary line."""
+    plan = reconciler.plan
+    if not reconciler.store.exists(name):  # check mode, a target not made yet
+        return {
+            "features": {},
+            "transmit_errors": counter_change(None, None),
+            "summary": features_summary(name, None, None),
+        }
+    current = reconciler.store.counter(name, "transmit_errors")
+    note = (
+        os.path.join(module.params["counter_dir"], f"{name}.transmit_errors") if module.params["counter_dir"] else None
+    )
+    previous = None
+    if note and os.path.isfile(note):
+        with open(note, encoding="ascii", errors="replace") as handle:
+            previous = handle.read()
+    counter = counter_change(previous, current)
+    if note and current is not None and not module.check_mode:
+        os.makedirs(os.path.dirname(note), mode=0o755, exist_ok=True)
+        with open(note + ".tmp", "w", encoding="ascii") as handle:
+            handle.write(f"{current}\n")
+        os.replace(note + ".tmp", note)
+    features = dict(plan.report() if plan else {}, offered=reconciler.offered().names())
+    return {"features": features, "transmit_errors": counter, "summary": features_summary(name, plan, counter)}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -254,6 +352,12 @@ def main() -> None:
             "extended": {"type": "bool", "default": False},
             "release": {"type": "bool", "default": False},
             "userdata": {"type": "dict"},
+            "sysdata": {
+                "type": "dict",
+                "options": {key: {"type": "bool"} for key in ("cpu_nr", "taskname", "release", "msgid")},
+            },
+            "missing": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
+            "counter_dir": {"type": "path"},
             "when_unsupported": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
         },
         supports_check_mode=True,
@@ -303,8 +407,13 @@ def main() -> None:
                     msg=f"the kernel command line already runs this target; {name} would be attached to it as is",
                 )
                 module.exit_json(**result)
+        sysdata = {k: v for k, v in (params["sysdata"] or {}).items() if v is not None}
         changed, before, after = reconciler.present(
-            desired_attributes(wanted), enabled=params["enabled"], userdata=userdata
+            desired_attributes(wanted),
+            enabled=params["enabled"],
+            userdata=userdata,
+            sysdata=sysdata or None,
+            missing=params["missing"],
         )
         if reconciler.adopted:
             result.update(
@@ -319,6 +428,7 @@ def main() -> None:
         target=after,
         diff={"before": format_state(before), "after": format_state(after)},
     )
+    result.update(report_features(module, reconciler, name))
     module.exit_json(**result)
 
 

@@ -78,12 +78,46 @@ def test_extra_vars_true_as_text_gives_an_extended_target(tmp_path):
         (f'"sender_targets=[{TARGET}}}]" sender_loglevel=9', "sender_loglevel: 9 is out of range"),
         (f'"sender_targets=[{TARGET}}}]" sender_panic_timeout=-1', "sender_panic_timeout: -1 is out of range"),
         (f'"sender_targets=[{TARGET}}}]" sender_discovery_timeout=0', "sender_discovery_timeout: 0 is out of range"),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_extended=maybe',
+            "argument 'sender_extended' is of type str and we were unable to convert to bool",
+        ),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_msgid=perhaps',
+            "argument 'sender_msgid' is of type str and we were unable to convert to bool",
+        ),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_taskname=2',
+            "argument 'sender_taskname' is of type int and we were unable to convert to bool",
+        ),
+        (f'"sender_targets=[{TARGET}}}]" "sender_name=a b"', "sender_name: 'a b' is not a host name"),
+        (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=5s', "sender_heartbeat_interval: '5s' is 5 s"),
+        (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=soon', "sender_heartbeat_interval: 'soon' is not"),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_loglevel=2',
+            "sender_heartbeat_interval: with sender_loglevel 2 only alert and emergency lines reach the console",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(tmp_path, host_vars, needle):
     proc, decided = run(tmp_path, host_vars)
     assert proc.returncode != 0 and needle in proc.stdout, proc.stdout[-3000:]
     assert decided is None
+
+
+def test_extended_is_the_default_and_sender_extended_turns_it_off(tmp_path):
+    proc, decided = run(tmp_path, f'"sender_targets=[{TARGET}}}]"')
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert decided["discovered"][0]["extended"] is True
+    assert decided["parameter"] == "+6665@10.9.9.1/eth0,6666@10.9.9.9/02:00:00:00:00:09"
+    proc, decided = run(tmp_path, f'"sender_targets=[{TARGET}}}]" sender_extended=no')
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert decided["parameter"] == "6665@10.9.9.1/eth0,6666@10.9.9.9/02:00:00:00:00:09"
+
+
+def test_heartbeat_off_needs_no_console_level(tmp_path):
+    proc, _decided = run(tmp_path, f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=0 sender_loglevel=1')
+    assert proc.returncode == 0, proc.stdout[-3000:]
 
 
 def kernels(tmp_path: Path, *releases: str) -> str:
