@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 suite=${VM_SUITE:-bookworm}
 # VM_BACKPORTS_KERNEL=1 replaces the kernel with bookworm-backports' (6.12).
 backports=${VM_BACKPORTS_KERNEL:-0}
-packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,rsyslog-relp,openssl,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client
+# exim4-daemon-light: Debian's own MTA, so the friend's alert mail is delivered to a local mailbox for real.
+packages=linux-image-amd64,grub-pc,systemd-sysv,udev,kmod,iproute2,python3,python3-apt,python3-pyroute2,openssh-server,rsyslog,rsyslog-relp,openssl,acl,logrotate,procps,sudo,e2fsprogs,btrfs-progs,ifupdown,isc-dhcp-client,exim4-daemon-light
 mirror=${DEBIAN_MIRROR:-$(scripts/debian-mirror.sh)}
 hash=$( { cat "$0"; echo "$suite $backports $packages"; } | sha256sum | cut -c1-12)
 # The debootstrap result depends only on these, so edits to the rest of this recipe reuse it.
