@@ -318,5 +318,6 @@ def test_a_silence_fires_once_and_lines_coming_back_end_it(receiver):
     assert state(friend)["silent"] is True
     send(["6,5,9000000,-;hello again"])
     wait_for("the line back", lambda: "back" in kinds(friend))
-    assert state(friend)["silent"] is False
+    # events.json is replaced just after events.log is appended to: read it once it caught up
+    wait_for("the state no longer silent", lambda: state(friend)["silent"] is False)
     assert "Traceback" not in receiver["service"].log.read_text()
