@@ -1093,13 +1093,20 @@ def _console_text(boot: Boot, seq: int) -> str | None:
     return text.strip() if text is not None else None
 
 
-def shared_records(boot: Boot, rboot: ReliableBoot) -> int:
-    """How many of the reliable boot's sampled and last records console.log's boot has with the same text."""
+def shared_records(boot: Boot, rboot: ReliableBoot) -> tuple[int, int]:
+    """Of the reliable boot's sampled and last records, how many console.log's boot has with the same text, and
+    how many under the same number with another text."""
     if boot.first_seq is None:
-        return 0
+        return 0, 0
     pairs = dict(rboot.sample)
     pairs.update((seq, text) for seq, _, _, text in rboot.tail)
-    return sum(1 for seq, text in pairs.items() if _console_text(boot, seq) == text)
+    same = other = 0
+    for seq, text in pairs.items():
+        mine = _console_text(boot, seq)
+        if mine is not None:
+            same += mine == text
+            other += mine != text
+    return same, other
 
 
 def _distance(boot: Boot, rboot: ReliableBoot) -> float:
@@ -1110,14 +1117,15 @@ def _distance(boot: Boot, rboot: ReliableBoot) -> float:
 
 
 def match_boots(boots: list[Boot], rboots: list[ReliableBoot]) -> dict[int, ReliableBoot]:
-    """Console boot index -> the reliable boot with the most shared (number, text) pairs; where several share as
-    many (boots of one kernel read alike at first), the nearest in time. Each boot is matched at most once."""
+    """Console boot index -> its reliable boot: one that shares (number, text) pairs with it and has (almost) no
+    number with another text; of several such (boots of one kernel read alike), the nearest in time, then the one
+    sharing most. Each boot is matched at most once."""
     pairs = []
     for rboot in rboots:
         for boot in boots:
-            score = shared_records(boot, rboot)
-            if score:
-                pairs.append((-score, _distance(boot, rboot), boot.index, rboot.index))
+            same, other = shared_records(boot, rboot)
+            if same and other * 10 <= same:  # a few texts may differ between the channels (a cut long line)
+                pairs.append((_distance(boot, rboot), -same, boot.index, rboot.index))
     matched: dict[int, ReliableBoot] = {}
     used: set[int] = set()
     for _, _, index, rindex in sorted(pairs):
