@@ -963,7 +963,9 @@ def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT, track: bool = False)
 
 CONSOLE_LOGLEVEL = 7  # the sender role's sender_loglevel: netconsole sends the levels below it (0-6)
 RELIABLE_TAIL = 1024  # a reliable boot's last records kept with their text (matching, and its last words)
-MAX_SPAN = 1 << 26  # numbers this far from a reliable boot's first are not that boot's (a damaged line)
+# A reliable boot keeps five bytes per number from its first to its last: a number this far past its highest (or
+# below its first) starts another boot rather than a huge allocation (RELP does not lose a million in a row).
+MAX_JUMP = 1 << 20
 REBOOT_SLACK = 1.0  # seconds: a number going back with a kernel time later than this past the last is a reboot
 
 
@@ -1000,14 +1002,14 @@ class ReliableBoot:
         """A record that does not belong to this boot: the next boot's (a number going back with a later kernel
         time, or one already here with other text), or a number too far off to be this boot's."""
         if seq > self.top:
-            return seq - self.base > MAX_SPAN
+            return seq - self.top > MAX_JUMP
         # back: a replay (imkmsg reads the ring buffer again at each start, RELP resends what was not
         # acknowledged), a record filled in late, or a reboot
         now, last = parse_time(when), parse_time(self.last_time)
         if now and last and now > last + REBOOT_SLACK:
             return True
         if seq < self.base:
-            return self.base - seq > MAX_SPAN
+            return self.base - seq > MAX_JUMP
         i = seq - self.base
         return bool(self.levels[i]) and self.hashes[i] != key
 
