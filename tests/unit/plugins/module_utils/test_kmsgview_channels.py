@@ -250,6 +250,6 @@ def test_kernel_log_lines_without_a_number_and_garbage_are_skipped(tmp_path):
 
 
 def test_a_number_far_off_starts_another_reliable_boot_rather_than_a_huge_one():
-    rows = kernel(records(20), 0) + [f"{at(1)} {SRC} 6,{10**15},{at(1)};damaged\n"]
+    rows = [*kernel(records(20), 0), f"{at(1)} {SRC} 6,{10**15},{at(1)};damaged\n"]
     first, second = read_reliable(iter(rows))
     assert (first.records, len(first.levels), second.base, len(second.levels)) == (20, 20, 10**15, 1)
