@@ -1101,7 +1101,7 @@ def shared_records(boot: Boot, rboot: ReliableBoot) -> tuple[int, int]:
     if boot.first_seq is None:
         return 0, 0
     pairs = dict(rboot.sample)
-    pairs.update((seq, text) for seq, _, _, text in rboot.tail)
+    pairs.update((record[0], record[3]) for record in rboot.tail)
     same = other = 0
     for seq, text in pairs.items():
         mine = _console_text(boot, seq)
@@ -1130,7 +1130,7 @@ def match_boots(boots: list[Boot], rboots: list[ReliableBoot]) -> dict[int, Reli
                 pairs.append((_distance(boot, rboot), -same, boot.index, rboot.index))
     matched: dict[int, ReliableBoot] = {}
     used: set[int] = set()
-    for _, _, index, rindex in sorted(pairs):
+    for *_order, index, rindex in sorted(pairs):
         if index not in matched and rindex not in used:
             matched[index] = rboots[rindex - 1]
             used.add(rindex)
