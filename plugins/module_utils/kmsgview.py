@@ -1409,6 +1409,18 @@ def render(friend: str, data: dict, files: list[str], now: float | None = None) 
     return "".join(terminal_safe(text) + "\n" for text in out)
 
 
+def _read_reliable(directory: str, skipped: list[str]) -> tuple[list[str], list[ReliableBoot] | None, str]:
+    """kernel.log's files and boots (None: no kernel.log); one the friend may not read is told, not fatal: the
+    report of console.log does not depend on it."""
+    try:
+        files = log_files(directory, RELIABLE)
+        return files, (read_reliable(read_lines(files, skipped)) if files else None), ""
+    except ReportError as err:
+        return [], None, str(err)
+    except PermissionError as err:
+        return [], None, f"cannot read {err.filename}: permission denied"
+
+
 def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> int:
     import argparse
     import json
@@ -1447,17 +1459,18 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
         since = parse_since(args.since, time.time()) if args.since else None
         directory = os.path.join(args.log_root, args.friend)
         files = log_files(directory)
-        reliable_files = log_files(directory, RELIABLE)
         skipped: list[str] = []
+        # kernel.log first: console.log, read after it, then holds at least what netconsole sent meanwhile
+        reliable_files, rboots, unread = _read_reliable(directory, skipped)
         try:
-            # kernel.log first: console.log, read after it, then holds at least what netconsole sent meanwhile
-            rboots = read_reliable(read_lines(reliable_files, skipped)) if reliable_files else None
             story = tell(read_lines(files, skipped), track=rboots is not None)
         except PermissionError as err:
             raise ReportError(f"cannot read {err.filename}: permission denied") from None
     except ReportError as err:
         sys.stderr.write(terminal_safe(f"netconsole-report: {err}") + "\n")
         return 2
+    if unread:
+        sys.stderr.write(terminal_safe(f"netconsole-report: kernel.log not compared: {unread}") + "\n")
     for reason in skipped:
         sys.stderr.write(
             terminal_safe(f"netconsole-report: read in part (rotated or removed meanwhile): {reason}") + "\n"

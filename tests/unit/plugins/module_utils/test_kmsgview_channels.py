@@ -5,6 +5,12 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import (
     PLAIN_WHY,
@@ -20,6 +26,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import
 )
 
 SRC = "172.30.77.21"
+MODULE_UTILS = Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
 START = datetime.datetime(2026, 11, 30, 5, 0, tzinfo=datetime.timezone.utc)  # noqa: UP017 (as kmsgview)
 
 # Records of a 6.1 guest's boot (the kernel scenario's), as (level, text); debug (7) records are in kernel.log only:
@@ -254,3 +261,26 @@ def test_a_number_far_off_starts_another_reliable_boot_rather_than_a_huge_one():
     rows = [*kernel(records(20), 0), f"{at(1)} {SRC} 6,{10**15},{at(1)};damaged\n"]
     first, second = read_reliable(iter(rows))
     assert (first.records, len(first.levels), second.base, len(second.levels)) == (20, 20, 10**15, 1)
+
+
+def test_a_kernel_log_the_friend_may_not_read_is_told_and_console_log_still_reported():
+    # as an account that may read console.log and not kernel.log (the tests run as root: runuser to nobody)
+    root = Path(tempfile.mkdtemp(prefix="channels-"))
+    try:
+        root.chmod(0o755)
+        friend = root / "alice"
+        friend.mkdir(mode=0o755)
+        write(friend / "console.log", console(records(50), 0))
+        write(friend / "kernel.log", kernel(records(50), 0))
+        (friend / "console.log").chmod(0o644)
+        (friend / "kernel.log").chmod(0o600)
+        code = f"import sys; sys.path.insert(0, {str(MODULE_UTILS)!r}); import kmsgview; sys.exit(kmsgview.main())"
+        argv = [sys.executable, "-I", "-c", code, "alice", "--log-root", str(root)]
+        if os.geteuid() == 0:  # the system's python, as the installed netconsole-report runs (the venv is root's)
+            argv = ["runuser", "-u", "nobody", "--", "/usr/bin/python3", *argv[1:]]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    finally:
+        shutil.rmtree(root)
+    assert done.returncode == 0, done.stderr
+    assert "boot 1" in done.stdout and "losses, netconsole" not in done.stdout
+    assert "kernel.log not compared: cannot read" in done.stderr and "permission denied" in done.stderr
