@@ -959,7 +959,7 @@ def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT, track: bool = False)
 
 # The reliable channel: kernel.log beside console.log (docs/reliable.md), one record per line as the receiver's
 # rsyslog writes it: "<receive time> <source> <pri>,<sequence number>,<kernel time as a date>;<text>". Read on its
-# own (no fragments, no dictionary), line by line, after console.log's bulk reader has done its work.
+# own (no fragments, no dictionary), line by line, before console.log, whose bulk reader it leaves alone.
 
 CONSOLE_LOGLEVEL = 7  # the sender role's sender_loglevel: netconsole sends the levels below it (0-6)
 RELIABLE_TAIL = 1024  # a reliable boot's last records kept with their text (matching, and its last words)
@@ -1016,7 +1016,7 @@ class ReliableBoot:
     def take(self, recv: str, level: int, seq: int, when: str, text: str, key: int) -> None:
         if seq < self.base:  # a record older than the first one read (a replay reaching further back)
             self.levels[0:0] = bytes(self.base - seq)
-            self.hashes[0:0] = array.array("I", bytes(4 * (self.base - seq)))
+            self.hashes[0:0] = array.array("I", [0]) * (self.base - seq)
             self.base = seq
         i = seq - self.base
         if i < len(self.levels) and self.levels[i]:
@@ -1024,7 +1024,7 @@ class ReliableBoot:
             return
         if i > len(self.levels):
             self.levels.extend(bytes(i - len(self.levels)))
-            self.hashes.extend(array.array("I", bytes(4 * (i - len(self.hashes)))))
+            self.hashes.extend(array.array("I", [0]) * (i - len(self.hashes)))
         if i == len(self.levels):
             self.levels.append(level + 1)
             self.hashes.append(key)

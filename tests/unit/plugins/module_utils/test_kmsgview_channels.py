@@ -284,3 +284,15 @@ def test_a_kernel_log_the_friend_may_not_read_is_told_and_console_log_still_repo
     assert done.returncode == 0, done.stderr
     assert "boot 1" in done.stdout and "losses, netconsole" not in done.stdout
     assert "kernel.log not compared: cannot read" in done.stderr and "permission denied" in done.stderr
+
+
+def test_a_replay_reaching_before_kernel_logs_first_record_extends_the_boot_back(tmp_path):
+    # kernel.log's older pieces are gone (it starts at 100); a restart of the sender's rsyslog then replays the
+    # ring buffer from 50: the same boot, now compared from 50
+    boot = records(200)
+    rows = kernel(boot, 0)
+    rows = rows[100:] + [row.replace(at((50 + seq) / 100 + 0.2), at(9), 1) for seq, row in enumerate(rows[50:])]
+    one = compare(tmp_path, console(boot, 0, lost={61, 62}), rows)["boots"][1]
+    assert one["from_seq"] == 50 and one["reliable"]["first_seq"] == 50
+    assert (one["reliable"]["records"], one["reliable"]["duplicates"]) == (150, 100)
+    assert one["netconsole_lost_kept_by_reliable"] == 2 and one["reliable_missing"] == 0
