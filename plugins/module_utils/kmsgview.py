@@ -11,6 +11,7 @@ A datagram is plain (``[   37.873413] text``) or extended (``6,1234,5678,-;text`
 
 from __future__ import annotations
 
+import array
 import bisect
 import collections
 import datetime
@@ -36,6 +37,9 @@ MAX_GAPS = 1000
 LATE_WINDOW = 64
 MSGID_WRAP = 1 << 32
 RING = 16384
+# The reliable channel (kernel.log): records whose number is a multiple of this are kept with their text in both
+# channels, so a boot of one is matched to the same boot of the other by shared (number, text) pairs.
+SAMPLE_STRIDE = 256
 
 _ESCAPE_RE = re.compile(r"#[0-3][0-7][0-7]")
 _PLAIN_TS_RE = re.compile(r"\[\s*(\d+)\.(\d{1,9})\] ?")
@@ -349,6 +353,12 @@ class Boot:
         self.last_ts: int | None = None
         self.last_msgid: dict[str, int] = {}
         self.ended_by: str | None = None  # "reboot" once the next boot was seen
+        # kept only when kernel.log is read beside console.log (Story(track=True)): where the numbers jumped, as
+        # flat (after, next) pairs, every one (gaps keeps at most MAX_GAPS); late numbers that filled a jump;
+        # and the text of every SAMPLE_STRIDE-th number, which matches this boot to kernel.log's
+        self.holes: list[int] | None = None
+        self.filled: list[int] | None = None
+        self.sample: dict[int, str] | None = None
         # the last record numbered seq % RING: (seq, ts, text), or for the bulk reader's runs the console.log line,
         # parsed only when asked about (a few times a boot), not for every line. A tuple, not the Record: tuples
         # of numbers and text leave the garbage collector's lists, Records would stay in them.
@@ -431,11 +441,12 @@ def _count_msgid(boot: Boot, record: Record) -> None:
 class Story:
     """Whole records in, boots, events and losses out; fed in arrival order."""
 
-    def __init__(self) -> None:
+    def __init__(self, track: bool = False) -> None:
         self.boots: list[Boot] = []
         self.open: Event | None = None
         self.records = 0
         self._held: list[Record] = []
+        self.track = track  # keep what the comparison with kernel.log needs (Boot.holes, filled, sample)
 
     @property
     def boot(self) -> Boot | None:
@@ -446,6 +457,8 @@ class Story:
         if self.boots:
             self.boots[-1].ended_by = "reboot"
         boot = Boot(len(self.boots) + 1, record, reason)
+        if self.track:
+            boot.holes, boot.filled, boot.sample = [], [], {}
         self.boots.append(boot)
         return boot
 
@@ -481,6 +494,8 @@ class Story:
                 ):
                     boot.late += 1
                     boot.seq_lost = max(0, boot.seq_lost - 1)
+                    if boot.filled is not None:
+                        boot.filled.append(seq)
                 else:
                     boot = self._new_boot(record, "sequence reset")
         elif record.ts is not None and boot.last_ts is not None and record.ts + 1_000_000 < boot.last_ts:
@@ -543,6 +558,10 @@ class Story:
                 boot.seq_lost += seq - top - 1
                 if len(boot.gaps) < MAX_GAPS:
                     boot.gaps.append({"time": record.recv, "kind": "seq", "after": top, "missing": seq - top - 1})
+                if boot.holes is not None:
+                    boot.holes += (top, seq)
+            if boot.sample is not None and seq % SAMPLE_STRIDE == 0:
+                boot.sample[seq] = record.text
             if top is None or seq > top:
                 boot.max_seq = seq
             if boot.first_seq is None:
@@ -864,15 +883,28 @@ class _Run:
         if not missing:
             return
         boot.seq_lost += missing
-        if len(boot.gaps) >= MAX_GAPS:
+        if len(boot.gaps) >= MAX_GAPS and boot.holes is None:
             return
         at = bisect.bisect_right(self.jumps, ext)
         where = [ext] if seqs[ext] > top + 1 else []
         where += self.jumps[at : bisect.bisect_left(self.jumps, ext_end)]
-        for i in where[: MAX_GAPS - len(boot.gaps)]:
+        if boot.holes is not None:
+            for i in where:
+                boot.holes += (top if i == ext else seqs[i - 1], seqs[i])
+        for i in where[: max(0, MAX_GAPS - len(boot.gaps))]:
             after = top if i == ext else seqs[i - 1]
             recv = self.lines[self.row(i)].split(" ", 1)[0]
             boot.gaps.append({"time": recv, "kind": "seq", "after": after, "missing": seqs[i] - after - 1})
+
+    def sample(self, boot: Boot, ext: int, ext_end: int, taken: list[str]) -> None:
+        """The text of every SAMPLE_STRIDE-th number among extended lines ext..ext_end-1 (taken: their lines)."""
+        seqs = self.seqs
+        want = -(-seqs[ext] // SAMPLE_STRIDE) * SAMPLE_STRIDE
+        while want <= seqs[ext_end - 1]:
+            i = bisect.bisect_left(seqs, want, ext, ext_end)
+            if seqs[i] == want:
+                boot.sample[want] = parse_line(taken[i - ext]).text
+            want = -(-(seqs[i] + (seqs[i] == want)) // SAMPLE_STRIDE) * SAMPLE_STRIDE
 
     def take(self, story: Story, boot: Boot, pos: int, end: int) -> None:
         """Lines pos..end-1 into the boot, as Story.feed would take them one by one."""
@@ -889,6 +921,8 @@ class _Run:
                 taken = list(compress(taken, self.extended[pos:end]))
             jumps = bisect.bisect_left(self.jumps, ext_end) > bisect.bisect_right(self.jumps, ext)
             boot.remember(self.seqs[ext:ext_end], taken, not jumps)
+            if boot.sample is not None:
+                self.sample(boot, ext, ext_end, taken)
         boot.tail.extend(map(parse_line, lines[max(pos, end - LAST_WORDS) : end]))
 
 
@@ -906,9 +940,10 @@ def _feed_lines(story: Story, joiner: Reassembler, lines: Iterable[str]) -> None
             feed(whole)
 
 
-def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT) -> Story:
-    """The story of a friend's server from console.log lines in arrival order (read_lines' files in bulk)."""
-    story = Story()
+def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT, track: bool = False) -> Story:
+    """The story of a friend's server from console.log lines in arrival order (read_lines' files in bulk);
+    track: keep what comparing it with kernel.log needs (channels())."""
+    story = Story(track)
     joiner = Reassembler(wait)
     if isinstance(lines, LineSource) and not lines.started:
         bulk = _Bulk(story, joiner)
@@ -922,10 +957,264 @@ def tell(lines: Iterable[str], wait: float = FRAGMENT_WAIT) -> Story:
     return story
 
 
+# The reliable channel: kernel.log beside console.log (docs/reliable.md), one record per line as the receiver's
+# rsyslog writes it: "<receive time> <source> <pri>,<sequence number>,<kernel time as a date>;<text>". Read on its
+# own (no fragments, no dictionary), line by line, before console.log, whose bulk reader it leaves alone.
+
+CONSOLE_LOGLEVEL = 7  # the sender role's sender_loglevel: netconsole sends the levels below it (0-6)
+RELIABLE_TAIL = 1024  # a reliable boot's last records kept with their text (matching, and its last words)
+# A reliable boot keeps five bytes per number from its first to its last: a number this far past its highest (or
+# below its first) starts another boot rather than a huge allocation (RELP does not lose a million in a row).
+MAX_JUMP = 1 << 20
+REBOOT_SLACK = 1.0  # seconds: a number going back with a kernel time later than this past the last is a reboot
+
+
+def parse_reliable(line: str) -> tuple[str, str, int, int, str, str] | None:
+    """A kernel.log line as (receive time, source, level, sequence number, kernel time, text), or None."""
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) < 3:
+        return None
+    head, sep, text = parts[2].partition(";")
+    fields = head.split(",", 2)
+    if not sep or len(fields) < 3 or not fields[0].isdigit() or not fields[1].isdigit():
+        return None  # no number (%msgid% "-"): nothing to compare it by
+    return parts[0], parts[1], int(fields[0]) & 7, int(fields[1]), fields[2], text
+
+
+class ReliableBoot:
+    """One boot's records in kernel.log: per sequence number its level and a hash of its text (a byte and four
+    bytes a record, so a month of them fits), the sampled texts, and the last RELIABLE_TAIL records."""
+
+    def __init__(self, index: int, recv: str, source: str, seq: int, when: str) -> None:
+        self.index = index
+        self.first = self.last = recv
+        self.source = source
+        self.first_time = self.last_time = when  # kernel times (dates the sender's rsyslog made of them)
+        self.base = self.top = seq
+        self.levels = bytearray()  # level + 1 of the record numbered base + i, 0 where none arrived
+        self.hashes = array.array("I")
+        self.records = 0
+        self.duplicates = 0
+        self.sample: dict[int, str] = {}
+        self.tail: collections.deque[tuple[int, int, str, str]] = collections.deque(maxlen=RELIABLE_TAIL)
+
+    def starts_new(self, seq: int, when: str, key: int) -> bool:
+        """A record that does not belong to this boot: the next boot's (a number going back with a later kernel
+        time, or one already here with other text), or a number too far off to be this boot's."""
+        if seq > self.top:
+            return seq - self.top > MAX_JUMP
+        # back: a replay (imkmsg reads the ring buffer again at each start, RELP resends what was not
+        # acknowledged), a record filled in late, or a reboot
+        now, last = parse_time(when), parse_time(self.last_time)
+        if now and last and now > last + REBOOT_SLACK:
+            return True
+        if seq < self.base:
+            return self.base - seq > MAX_JUMP
+        i = seq - self.base
+        return bool(self.levels[i]) and self.hashes[i] != key
+
+    def take(self, recv: str, level: int, seq: int, when: str, text: str, key: int) -> None:
+        if seq < self.base:  # a record older than the first one read (a replay reaching further back)
+            self.levels[0:0] = bytes(self.base - seq)
+            self.hashes[0:0] = array.array("I", [0]) * (self.base - seq)
+            self.base = seq
+        i = seq - self.base
+        if i < len(self.levels) and self.levels[i]:
+            self.duplicates += 1
+            return
+        if i > len(self.levels):
+            self.levels.extend(bytes(i - len(self.levels)))
+            self.hashes.extend(array.array("I", [0]) * (i - len(self.hashes)))
+        if i == len(self.levels):
+            self.levels.append(level + 1)
+            self.hashes.append(key)
+        else:
+            self.levels[i] = level + 1
+            self.hashes[i] = key
+        self.records += 1
+        self.last = recv
+        if seq >= self.top:
+            self.top = seq
+            self.last_time = when
+        if seq % SAMPLE_STRIDE == 0:
+            self.sample[seq] = text
+        self.tail.append((seq, level, when, text))
+
+    def count(self, first: int, last: int, values: range | tuple[int, ...]) -> int:
+        """Numbers first..last whose slot holds one of values (0: none arrived; level + 1: that level)."""
+        first, last = max(first, self.base), min(last, self.top)
+        if first > last:
+            return 0
+        part = self.levels[first - self.base : last - self.base + 1]
+        return sum(part.count(value) for value in values)
+
+    def has(self, seq: int, values: range | tuple[int, ...]) -> bool:
+        return self.base <= seq <= self.top and self.levels[seq - self.base] in values
+
+    def missing(self) -> int:
+        """Numbers between its first and last that kernel.log lacks: lost on the way, or read by nobody."""
+        return self.levels.count(0)
+
+    def as_dict(self) -> dict:
+        return {
+            "first": self.first,
+            "last": self.last,
+            "source": self.source,
+            "records": self.records,
+            "first_seq": self.base,
+            "last_seq": self.top,
+            "missing": self.missing(),
+            "duplicates": self.duplicates,
+        }
+
+
+def read_reliable(lines: Iterable[str]) -> list[ReliableBoot]:
+    """kernel.log lines in arrival order as boots: the numbers start again at each boot, and a replay of numbers
+    already read (same number and text, a kernel time not later than the last) is a duplicate."""
+    boots: list[ReliableBoot] = []
+    boot: ReliableBoot | None = None
+    for line in lines:
+        parsed = parse_reliable(line)
+        if parsed is None:
+            continue
+        recv, source, level, seq, when, text = parsed
+        text = text.strip()
+        key = hash(text) & 0xFFFFFFFF
+        if boot is None or boot.starts_new(seq, when, key):
+            boot = ReliableBoot(len(boots) + 1, recv, source, seq, when)
+            boots.append(boot)
+        boot.take(recv, level, seq, when, text, key)
+    return boots
+
+
+def _console_text(boot: Boot, seq: int) -> str | None:
+    text = boot.sample.get(seq) if boot.sample else None
+    if text is None:
+        seen = boot._seen_record(seq)
+        text = seen[2] if seen is not None else None
+    return text.strip() if text is not None else None
+
+
+def shared_records(boot: Boot, rboot: ReliableBoot) -> tuple[int, int]:
+    """Of the reliable boot's sampled and last records, how many console.log's boot has with the same text, and
+    how many under the same number with another text."""
+    if boot.first_seq is None:
+        return 0, 0
+    pairs = dict(rboot.sample)
+    pairs.update((record[0], record[3]) for record in rboot.tail)
+    same = other = 0
+    for seq, text in pairs.items():
+        mine = _console_text(boot, seq)
+        if mine is not None:
+            same += mine == text
+            other += mine != text
+    return same, other
+
+
+def _distance(boot: Boot, rboot: ReliableBoot) -> float:
+    """Seconds between the console boot's receive times and the reliable boot's kernel times (0: they overlap)."""
+    first, last = parse_time(boot.first), parse_time(boot.last)
+    rfirst, rlast = parse_time(rboot.first_time), parse_time(rboot.last_time)
+    return max(0.0, rfirst - last, first - rlast)
+
+
+def match_boots(boots: list[Boot], rboots: list[ReliableBoot]) -> dict[int, ReliableBoot]:
+    """Console boot index -> its reliable boot: one that shares (number, text) pairs with it and has (almost) no
+    number with another text; of several such (boots of one kernel read alike), the nearest in time, then the one
+    sharing most. Each boot is matched at most once."""
+    pairs = []
+    for rboot in rboots:
+        for boot in boots:
+            same, other = shared_records(boot, rboot)
+            if same and other * 10 <= same:  # a few texts may differ between the channels (a cut long line)
+                pairs.append((_distance(boot, rboot), -same, boot.index, rboot.index))
+    matched: dict[int, ReliableBoot] = {}
+    used: set[int] = set()
+    for *_order, index, rindex in sorted(pairs):
+        if index not in matched and rindex not in used:
+            matched[index] = rboots[rindex - 1]
+            used.add(rindex)
+    return matched
+
+
+def _present(boot: Boot, first: int, last: int) -> int:
+    """How many numbers first..last console.log's boot has (its range less its jumps, plus late fills)."""
+    first, last = max(first, boot.first_seq), min(last, boot.max_seq)
+    if first > last:
+        return 0
+    count = last - first + 1
+    holes = boot.holes
+    for i in range(0, len(holes), 2):
+        count -= max(0, min(holes[i + 1] - 1, last) - max(holes[i] + 1, first) + 1)
+    return count + sum(1 for seq in set(boot.filled) if first <= seq <= last)
+
+
+def compare(boot: Boot, rboot: ReliableBoot, loglevel: int = CONSOLE_LOGLEVEL) -> dict:
+    """Both channels' records of one boot, by sequence number. Compared from the later of the two first numbers
+    (before it one channel had not started, or its files were rotated away). netconsole sends only the levels
+    below the console loglevel, so only kernel.log records of those levels count as lost by netconsole."""
+    sendable = range(1, loglevel + 1)  # level + 1 as ReliableBoot keeps it
+    start = max(boot.first_seq, rboot.base)
+    holes = boot.holes
+    filled = set(boot.filled)
+    # netconsole lost, the reliable channel kept: in netconsole's jumps, and after netconsole's last number
+    lost = rboot.count(boot.max_seq + 1, rboot.top, sendable)
+    for i in range(0, len(holes), 2):
+        lost += rboot.count(max(holes[i] + 1, start), holes[i + 1] - 1, sendable)
+    lost -= sum(1 for seq in filled if seq >= start and rboot.has(seq, sendable))
+    # netconsole has, kernel.log lacks: within kernel.log's numbers, and after its last (not delivered yet)
+    end = min(boot.max_seq, rboot.top)
+    missing = 0
+    if start <= end:
+        missing = rboot.count(start, end, (0,))
+        for i in range(0, len(holes), 2):
+            missing -= rboot.count(max(holes[i] + 1, start), min(holes[i + 1] - 1, end), (0,))
+        missing += sum(1 for seq in filled if start <= seq <= end and rboot.has(seq, (0,)))
+    behind = _present(boot, max(rboot.top + 1, start), boot.max_seq)
+    # what the boot said after netconsole's last record, as the reliable channel kept it
+    after = [f"{when} {text}" for seq, level, when, text in rboot.tail if seq > boot.max_seq and level < loglevel]
+    last_words = after[-LAST_WORDS:]
+    return {
+        "compared": True,
+        "from_seq": start,
+        "console_loglevel": loglevel,
+        "reliable": rboot.as_dict(),
+        "netconsole_lost_kept_by_reliable": lost,
+        "reliable_missing": missing,
+        "reliable_behind": behind,
+        "reliable_last_words": last_words,
+    }
+
+
+PLAIN_WHY = "netconsole lines carry no sequence number (a plain target): the channels cannot be compared"
+UNMATCHED_WHY = "kernel.log has no records of this boot"
+
+
+def channels(story: Story, rboots: list[ReliableBoot], loglevel: int = CONSOLE_LOGLEVEL) -> dict:
+    """Per console boot index, how the two channels compare; and the reliable boots no console boot matched."""
+    matched = match_boots(story.boots, rboots)
+    per_boot: dict[int, dict] = {}
+    for boot in story.boots:
+        rboot = matched.get(boot.index)
+        if boot.first_seq is None:
+            per_boot[boot.index] = {"compared": False, "why": PLAIN_WHY}
+        elif rboot is None:
+            per_boot[boot.index] = {"compared": False, "why": UNMATCHED_WHY}
+        else:
+            per_boot[boot.index] = compare(boot, rboot, loglevel)
+    used = {rboot.index for rboot in matched.values()}
+    return {
+        "boots": per_boot,
+        "unmatched": [rboot.as_dict() for rboot in rboots if rboot.index not in used],
+        "records": sum(rboot.records for rboot in rboots),
+    }
+
+
 # The report: netconsole-report <friend> on the receiver, under the friend's own account.
 
 FRIEND_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 LIVE = "console.log"
+RELIABLE = "kernel.log"  # the reliable channel's file (docs/reliable.md), beside console.log
 _SINCE_RE = re.compile(r"([0-9]+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -941,9 +1230,10 @@ def _first_time(path: str) -> float:
     return parse_time(first.split(b" ", 1)[0].decode("ascii", "replace")) if first else -1.0
 
 
-def log_files(directory: str) -> list[str]:
-    """The friend's console.log and every rotated piece (logrotate's dateext names, the size cap's -cap- names,
-    compressed or not), oldest first by the receive time of each file's first line; the live file last."""
+def log_files(directory: str, live_name: str = LIVE) -> list[str]:
+    """The friend's console.log (or kernel.log) and every rotated piece (logrotate's dateext names, the size cap's
+    -cap- names, compressed or not), oldest first by the receive time of each file's first line; the live file
+    last."""
     try:
         names = os.listdir(directory)
     except PermissionError:
@@ -956,7 +1246,7 @@ def log_files(directory: str) -> list[str]:
     rotated = []
     for name in names:
         path = os.path.join(directory, name)
-        if name == LIVE or not name.startswith(LIVE + "-") or not os.path.isfile(path):
+        if name == live_name or not name.startswith(live_name + "-") or not os.path.isfile(path):
             continue
         if name.endswith(".gz") and name[:-3] in names:
             continue  # logrotate is compressing it right now: its uncompressed twin holds the same lines
@@ -967,7 +1257,7 @@ def log_files(directory: str) -> list[str]:
         except (OSError, EOFError):
             continue  # a compressed file cut short, or one the cap command removes right now
     files = [entry[2] for entry in sorted(rotated)]
-    live = os.path.join(directory, LIVE)
+    live = os.path.join(directory, live_name)
     if os.path.isfile(live):
         if not os.access(live, os.R_OK):
             raise ReportError(f"cannot read {live}: permission denied")
@@ -1004,6 +1294,49 @@ def select(story: Story, since: float | None, kinds: set[str] | None) -> dict:
         boots.append(boot)
     data["boots"] = boots
     return data
+
+
+def add_channels(data: dict, compared: dict, files: list[str], since: float | None) -> None:
+    """The comparison with kernel.log into select()'s data: per boot "channels", and "reliable" for the whole."""
+    for boot in data["boots"]:
+        boot["channels"] = compared["boots"][boot["boot"]]
+    data["reliable"] = {
+        "files": files,
+        "records": compared["records"],
+        "unmatched": [rboot for rboot in compared["unmatched"] if since is None or parse_time(rboot["last"]) >= since],
+    }
+
+
+def _channel_lines(channel: dict) -> list[str]:
+    """A boot's losses per channel as text: netconsole's against kernel.log, the reliable channel's own."""
+    if not channel["compared"]:
+        return [f"  channels: not compared: {channel['why']}"]
+    reliable = channel["reliable"]
+    levels = f"levels 0-{channel['console_loglevel'] - 1}, from number {channel['from_seq']}"
+    lost = channel["netconsole_lost_kept_by_reliable"]
+    out = [
+        "  losses, netconsole: "
+        + (f"{lost} records that kernel.log has never arrived ({levels})" if lost else f"none ({levels})")
+    ]
+    parts = []
+    if channel["reliable_missing"]:
+        parts.append(f"{channel['reliable_missing']} records netconsole has are missing")
+    if channel["reliable_behind"]:
+        parts.append(
+            f"{channel['reliable_behind']} records netconsole has after its last (not delivered yet, or lost "
+            "when the sender stopped)"
+        )
+    if reliable["missing"]:
+        parts.append(f"{reliable['missing']} numbers missing from its own sequence")
+    out.append(
+        "  losses, reliable channel (kernel.log): "
+        + ("; ".join(parts) if parts else "none seen")
+        + f" ({reliable['records']} records, numbers {reliable['first_seq']}-{reliable['last_seq']})"
+    )
+    if channel["reliable_last_words"]:
+        out.append("  last words netconsole lost, from kernel.log:")
+        out.extend(f"    {words}" for words in channel["reliable_last_words"])
+    return out
 
 
 def _ago(seconds: float) -> str:
@@ -1044,6 +1377,8 @@ def render(friend: str, data: dict, files: list[str], now: float | None = None) 
             out.append(f"    {gap['time']} {gap['kind']} gap: {gap['missing']} missing after {gap['after']}")
         if len(boot["gaps"]) > 20:
             out.append(f"    ... {len(boot['gaps']) - 20} more gaps (--json lists them)")
+        if "channels" in boot:
+            out.extend(_channel_lines(boot["channels"]))
         for event in boot["events"]:
             marks = "".join(
                 [
@@ -1062,7 +1397,28 @@ def render(friend: str, data: dict, files: list[str], now: float | None = None) 
             ending = "last lines (nothing since)"
         out.append(f"  {ending}:")
         out.extend(f"    {shown}" for shown in boot["last_words"])
+    reliable = data.get("reliable")
+    if reliable is not None:
+        out.append("")
+        out.append(f"reliable channel: {reliable['records']} records from {len(reliable['files'])} kernel.log files")
+        for rboot in reliable["unmatched"]:
+            out.append(
+                f"  not matched to a netconsole boot: {rboot['first']} .. {rboot['last']}, {rboot['records']} "
+                f"records, numbers {rboot['first_seq']}-{rboot['last_seq']}"
+            )
     return "".join(terminal_safe(text) + "\n" for text in out)
+
+
+def _read_reliable(directory: str, skipped: list[str]) -> tuple[list[str], list[ReliableBoot] | None, str]:
+    """kernel.log's files and boots (None: no kernel.log); one the friend may not read is told, not fatal: the
+    report of console.log does not depend on it."""
+    try:
+        files = log_files(directory, RELIABLE)
+        return files, (read_reliable(read_lines(files, skipped)) if files else None), ""
+    except ReportError as err:
+        return [], None, str(err)
+    except PermissionError as err:
+        return [], None, f"cannot read {err.filename}: permission denied"
 
 
 def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> int:
@@ -1080,6 +1436,13 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
     parser.add_argument("--since", help="only boots and events from then on: 30m, 6h, 2d, or 2026-11-30T05:00")
     parser.add_argument("--kind", help="only these events, comma separated: " + ", ".join(EVENT_KINDS))
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--console-loglevel",
+        type=int,
+        default=CONSOLE_LOGLEVEL,
+        help="the sender's console log level (its sender_loglevel, 1-8): netconsole sends the levels below it, so "
+        f"only those count as lost by netconsole against kernel.log ({CONSOLE_LOGLEVEL})",
+    )
     parser.add_argument("--log-root", default=log_root, help=f"where the friends' directories are ({log_root})")
     args = parser.parse_args(argv)
     try:
@@ -1091,21 +1454,30 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
             unknown = sorted(kinds - set(EVENT_KINDS))
             if unknown:
                 raise ReportError(f"--kind: unknown {', '.join(unknown)}; known: {', '.join(EVENT_KINDS)}")
+        if not 1 <= args.console_loglevel <= 8:
+            raise ReportError(f"--console-loglevel {args.console_loglevel}: give 1 to 8 (the sender's loglevel)")
         since = parse_since(args.since, time.time()) if args.since else None
-        files = log_files(os.path.join(args.log_root, args.friend))
+        directory = os.path.join(args.log_root, args.friend)
+        files = log_files(directory)
         skipped: list[str] = []
+        # kernel.log first: console.log, read after it, then holds at least what netconsole sent meanwhile
+        reliable_files, rboots, unread = _read_reliable(directory, skipped)
         try:
-            story = tell(read_lines(files, skipped))
+            story = tell(read_lines(files, skipped), track=rboots is not None)
         except PermissionError as err:
             raise ReportError(f"cannot read {err.filename}: permission denied") from None
     except ReportError as err:
         sys.stderr.write(terminal_safe(f"netconsole-report: {err}") + "\n")
         return 2
+    if unread:
+        sys.stderr.write(terminal_safe(f"netconsole-report: kernel.log not compared: {unread}") + "\n")
     for reason in skipped:
         sys.stderr.write(
             terminal_safe(f"netconsole-report: read in part (rotated or removed meanwhile): {reason}") + "\n"
         )
     data = select(story, since, kinds)
+    if rboots is not None:
+        add_channels(data, channels(story, rboots, args.console_loglevel), reliable_files, since)
     if args.json:
         data["friend"] = args.friend
         data["files"] = files
