@@ -40,6 +40,10 @@ EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older 
 CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
 CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
 HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
+# logrotate renames console.log and makes an empty one, then HUPs rsyslog, which writes into the renamed file
+# until then (and flushes into it when it closes it): the renamed file is finished only once the new one has
+# a line or the renamed one was left alone this long.
+GRACE = 5.0
 
 
 def _head(data: bytes) -> str:
@@ -88,6 +92,9 @@ class Source:
         lines: list[bytes] = []
         state = self.state
         if state.get("ino") is not None and (st is None or (st.st_dev, st.st_ino) != (state["dev"], state["ino"])):
+            old = self._still_written(st)
+            if old is not None:  # only its whole lines for now; the rest once rsyslog has let go of it
+                return self._read_from(old, final=False) if os.path.getsize(old) > state["offset"] else []
             lines += self._finish_rotated()
             state = self.state
         if st is None:
@@ -101,6 +108,23 @@ class Source:
         if st.st_size > state["offset"]:
             lines += self._read_from(live, final=False)
         return lines
+
+    def _still_written(self, live: os.stat_result | None) -> str | None:
+        """The renamed (not compressed) old live file while rsyslog may still write into it: the new live file
+        has nothing yet and the old one was written to less than GRACE seconds ago."""
+        if live is not None and live.st_size > 0:
+            return None
+        state = self.state
+        for _mtime, path in self._rotated():
+            if path.endswith(".gz"):
+                continue
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if (st.st_dev, st.st_ino) == (state["dev"], state["ino"]) and _file_head(path) == state["head"]:
+                return path if time.time() - st.st_mtime < GRACE else None
+        return None
 
     def _read_from(self, path: str, final: bool) -> list[bytes]:
         state = self.state
@@ -453,9 +477,15 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")
             courier.hand(friend, now)
-            friend.save(now)
+            try:
+                friend.save(now)
+            except OSError as err:  # events.json on a full disk or in a missing directory: the next round tries again
+                log(f"{friend.name}: {err}")
         stop.wait(poll)
     for friend in friends:
         friend.dirty = True
-        friend.save(time.time(), force=True)
+        try:
+            friend.save(time.time(), force=True)
+        except OSError as err:
+            log(f"{friend.name}: {err}")
     return 0

@@ -123,3 +123,79 @@ def test_a_piece_compressed_at_the_next_rotation_is_not_read_again(tmp_path):
     os.unlink(first)
     write(live, numbered(7, 2))
     assert numbers(source.read()) == [6, 7, 8]
+
+
+def test_lines_rsyslog_writes_into_the_renamed_file_before_its_hup_are_read_whole(tmp_path):
+    """logrotate renames console.log and creates an empty one, then HUPs rsyslog: until then rsyslog goes on
+    writing into the renamed file. A look in between must not take a half line as a line, nor drop what follows."""
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 3))
+    source = Source(str(tmp_path))
+    assert numbers(source.read()) == [0, 1, 2]
+    rotated = tmp_path / "console.log-20261130-1796014800"
+    os.rename(live, rotated)
+    write(live, b"")  # logrotate's create
+    half = numbered(3, 1)
+    write(rotated, numbered(3, 0) + half[:20])  # rsyslog, mid-line
+    assert source.read() == []
+    write(rotated, half[20:] + numbered(4, 1))  # rsyslog finishes before the HUP
+    assert numbers(source.read()) == [3, 4]
+    write(rotated, numbered(5, 1))  # flushed at the HUP
+    write(live, numbered(6, 2))  # and from then on into the new file
+    assert numbers(source.read()) == [5, 6, 7]
+    assert source.read() == []
+
+
+def test_a_renamed_file_left_alone_is_finished_even_while_the_new_one_is_empty(tmp_path):
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 2))
+    source = Source(str(tmp_path))
+    source.read()
+    rotated = tmp_path / "console.log-cap-20261130T050001.000000000Z"
+    os.rename(live, rotated)
+    write(rotated, numbered(2, 1) + b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" cut short")
+    os.utime(rotated, (T0, T0))  # long ago: rsyslog closed it (the cap command) and nothing more will come
+    assert numbers(source.read()[:1]) == [2]
+    write(live, numbered(3, 1))
+    assert numbers(source.read()) == [3]
+
+
+def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service_nor_the_others(tmp_path):
+    """The service as the receiver runs it (the three files side by side). alice's directory is missing (a full
+    disk fails the same way): bob's events.json is still kept, and the service keeps running and stops cleanly."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgevents, kmsgfollow, kmsgview
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for module in (kmsgview, kmsgevents, kmsgfollow):
+        shutil.copy(module.__file__, lib)
+    (tmp_path / "root" / "bob").mkdir(parents=True)
+    write(tmp_path / "root" / "bob" / "console.log", numbered(0, 2))
+    friends = [{"name": name, "silence": 600, "alert_on": [], "mail": [], "webhook": ""} for name in ("alice", "bob")]
+    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "sendmail": "/bin/false"}
+    (tmp_path / "events.json").write_text(json.dumps(dict(config, friends=friends, poll=0.1)))
+    code = f"import sys; sys.path.insert(0, {str(lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-c", code, "--config", str(tmp_path / "events.json")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        state = tmp_path / "root" / "bob" / "events.json"
+        deadline = time.monotonic() + 30
+        while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a few more rounds
+        assert proc.poll() is None, proc.stderr.read()
+        assert json.loads(state.read_text())["lines"] == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "alice: " in err and "Traceback" not in err
