@@ -262,8 +262,10 @@ class Friend:
 
     def _open_new(self, path: str, flags: int) -> int:
         """A file in the friend's directory, created the way rsyslog creates console.log: 0640, the log owner
-        and group; the directory's default ACL then gives it to the friend's readers."""
-        fd = os.open(path, flags | os.O_CLOEXEC, 0o640)
+        and group; the directory's default ACL then gives it to the friend's readers. Never through a symlink:
+        the directory belongs to the log owner (rsyslog's user where it drops root), and root appending to and
+        chowning whatever a link there points at would hand that user any file on the host."""
+        fd = os.open(path, flags | os.O_CLOEXEC | os.O_NOFOLLOW, 0o640)
         owner = self.config.get("owner_ids")
         if owner:
             os.fchown(fd, owner[0], owner[1])

@@ -199,3 +199,23 @@ def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "alice: " in err and "Traceback" not in err
+
+
+def test_events_files_are_never_written_through_a_symlink_in_the_friends_directory(tmp_path):
+    """The friend's directory belongs to the log owner; a link planted there must not make root write (and chown)
+    another file."""
+    import pytest
+
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (directory / "events.log").symlink_to(victim)
+    (directory / f"events.json.{os.getpid()}.tmp").symlink_to(victim)
+    follower = friend(tmp_path)
+    with pytest.raises(OSError):
+        follower._append(["2026-11-30T05:00:00.000000+00:00 boot boot=1 n=1\n"])
+    follower.dirty = True
+    with pytest.raises(OSError):
+        follower.save(T0, force=True)
+    assert victim.read_text() == "precious\n"
