@@ -214,6 +214,7 @@ class Friend:
         self.dirty = True
         self.urgent = False
         self.checkpointed = 0.0
+        self.save_error = ""  # the last failed save's error, logged once
         if data:
             self._trim_events_log()
         else:
@@ -479,15 +480,20 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")
             courier.hand(friend, now)
-            try:
-                friend.save(now)
-            except OSError as err:  # events.json on a full disk or in a missing directory: the next round tries again
-                log(f"{friend.name}: {err}")
+            _save(friend, now)
         stop.wait(poll)
     for friend in friends:
         friend.dirty = True
-        try:
-            friend.save(time.time(), force=True)
-        except OSError as err:
-            log(f"{friend.name}: {err}")
+        _save(friend, time.time(), force=True)
     return 0
+
+
+def _save(friend: Friend, now: float, force: bool = False) -> None:
+    """A friend's save; its trouble (a full disk, a missing directory) is said once and tried again next round."""
+    try:
+        friend.save(now, force)
+        friend.save_error = ""
+    except OSError as err:
+        if str(err) != friend.save_error:
+            log(f"{friend.name}: {err}")
+        friend.save_error = str(err)
