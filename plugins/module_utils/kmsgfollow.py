@@ -39,6 +39,7 @@ STATE = "events.json"
 EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
 CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
 CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
+UNWRITTEN_MAX = 10000  # events.log lines kept while events.log cannot be written
 HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
 # logrotate renames console.log and makes an empty one, then HUPs rsyslog, which writes into the renamed file
 # until then (and flushes into it when it closes it): the renamed file is finished only once the new one has
@@ -215,6 +216,8 @@ class Friend:
         self.urgent = False
         self.checkpointed = 0.0
         self.save_error = ""  # the last failed save's error, logged once
+        self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
+        self.write_error = ""
         if data:
             self._trim_events_log()
         else:
@@ -253,13 +256,24 @@ class Friend:
 
     def _write(self, now: float) -> None:
         events, incidents = self.watcher.take()
-        if events:
-            self._append([kmsgevents.event_line(event) for event in events])
-            self.dirty = True
-        for incident in incidents:
+        for incident in incidents:  # queued first: an alert goes out even when events.log cannot be written
             self.dirty = self.urgent = True
             if not incident["stale"]:
                 self.outbox.add(incident, self.channels(), now)
+        if events:
+            self.unwritten += [kmsgevents.event_line(event) for event in events]
+            del self.unwritten[:-UNWRITTEN_MAX]
+            self.dirty = True
+        if not self.unwritten:
+            return
+        try:
+            self._append(self.unwritten)
+        except OSError as err:  # a full disk: kept (the newest UNWRITTEN_MAX lines) and tried again next round
+            if str(err) != self.write_error:
+                log(f"{self.name}: cannot write {EVENTS}, will try again: {err}")
+            self.write_error = str(err)
+            return
+        self.unwritten, self.write_error = [], ""
 
     def _open_new(self, path: str, flags: int) -> int:
         """A file in the friend's directory, created the way rsyslog creates console.log: 0640, the log owner

@@ -219,3 +219,31 @@ def test_events_files_are_never_written_through_a_symlink_in_the_friends_directo
     with pytest.raises(OSError):
         follower.save(T0, force=True)
     assert victim.read_text() == "precious\n"
+
+
+def test_an_events_log_that_cannot_be_written_holds_back_neither_the_alert_nor_the_lines(tmp_path):
+    """events.log failing (a full disk; here a directory in its place) used to drop the round's events and the
+    incidents taken with them: the panic's mail was never queued and its line never written."""
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    (directory / "events.log").mkdir()
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp
+        + b"5,0,0,-;Linux version 6.1.0\n"
+        + stamp
+        + b"0,1,100,-;Kernel panic - not syncing: x\n"
+        + stamp
+        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
+    )
+    follower = friend(tmp_path)
+    follower.step(T0)
+    follower.step(T0 + 10)  # the incident has settled
+    assert [(entry["channel"], entry["state"]) for entry in follower.outbox.entries] == [("mail", "pending")]
+    (directory / "events.log").rmdir()  # room again
+    follower.step(T0 + 11)
+    lines = (directory / "events.log").read_text().splitlines()
+    assert [line.split()[1] for line in lines] == ["boot", "panic"]
+    follower.step(T0 + 12)
+    assert len((directory / "events.log").read_text().splitlines()) == 2, "written once"
