@@ -39,6 +39,9 @@ STATE = "events.json"
 EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
 CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
 CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
+# At stop, how long a delivery under way may take to end (within systemd's 90 s; the webhook's own timeout is
+# 20 s, sendmail's 60 s): one that ends is recorded, so a restart does not send it again.
+STOP_WAIT = 30.0
 UNWRITTEN_MAX = 10000  # events.log lines kept while events.log cannot be written
 HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
 # logrotate renames console.log and makes an empty one, then HUPs rsyslog, which writes into the renamed file
@@ -407,6 +410,19 @@ class Courier(threading.Thread):
                 self.busy.add(entry["id"])
                 self.jobs.put((friend, entry))
 
+    def finish(self, timeout: float) -> None:
+        """At stop: deliveries not started stay pending for the next start; the one under way may end (up to
+        ``timeout`` seconds), so its result is recorded and a restart does not send it a second time."""
+        while True:
+            try:
+                _friend, entry = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            self.busy.discard(entry["id"])
+        deadline = time.monotonic() + timeout
+        while self.results.qsize() < len(self.busy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def collect(self, now: float) -> None:
         while True:
             try:
@@ -496,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
             courier.hand(friend, now)
             _save(friend, now)
         stop.wait(poll)
+    courier.finish(STOP_WAIT)
+    courier.collect(time.time())
     for friend in friends:
         friend.dirty = True
         _save(friend, time.time(), force=True)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
+import http.server
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
 
@@ -160,32 +168,29 @@ def test_a_renamed_file_left_alone_is_finished_even_while_the_new_one_is_empty(t
     assert numbers(source.read()) == [3]
 
 
-def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service_nor_the_others(tmp_path):
-    """The service as the receiver runs it (the three files side by side). alice's directory is missing (a full
-    disk fails the same way): bob's events.json is still kept, and the service keeps running and stops cleanly."""
-    import shutil
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def start_service(tmp_path, friends: list[dict]) -> subprocess.Popen:
+    """netconsole-events as the receiver runs it (the three files side by side, python3 -I), polling every 0.1 s."""
     from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgevents, kmsgfollow, kmsgview
 
     lib = tmp_path / "lib"
-    lib.mkdir()
+    lib.mkdir(exist_ok=True)
     for module in (kmsgview, kmsgevents, kmsgfollow):
         shutil.copy(module.__file__, lib)
+    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "sendmail": "/bin/false"}
+    (tmp_path / "events.json").write_text(json.dumps(dict(config, friends=friends, poll=0.1, host="recv")))
+    code = f"import sys; sys.path.insert(0, {str(lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
+    return subprocess.Popen(
+        [sys.executable, "-I", "-c", code, "--config", str(tmp_path / "events.json")], stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service_nor_the_others(tmp_path):
+    """alice's directory is missing (a full disk fails the same way): bob's events.json is still kept, and the
+    service keeps running and stops cleanly."""
     (tmp_path / "root" / "bob").mkdir(parents=True)
     write(tmp_path / "root" / "bob" / "console.log", numbered(0, 2))
     friends = [{"name": name, "silence": 600, "alert_on": [], "mail": [], "webhook": ""} for name in ("alice", "bob")]
-    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "sendmail": "/bin/false"}
-    (tmp_path / "events.json").write_text(json.dumps(dict(config, friends=friends, poll=0.1)))
-    code = f"import sys; sys.path.insert(0, {str(lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-I", "-c", code, "--config", str(tmp_path / "events.json")],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_service(tmp_path, friends)
     try:
         state = tmp_path / "root" / "bob" / "events.json"
         deadline = time.monotonic() + 30
@@ -199,6 +204,58 @@ def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service
         _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert err.count("alice: ") == 1 and "Traceback" not in err  # said once, not every round
+
+
+def test_a_delivery_under_way_at_a_restart_is_not_sent_again(tmp_path):
+    """The role restarts the service when its configuration changes. A webhook POST under way at that moment used
+    to die with the process, stay pending in the checkpoint and be sent again by the next start."""
+    posts: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            time.sleep(2)  # a slow web server: the stop comes meanwhile
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").encode()  # noqa: UP017
+    stamp += b" " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp
+        + b"5,0,0,-;Linux version 6.1.0\n"
+        + stamp
+        + b"0,1,100,-;Kernel panic - not syncing: x\n"
+        + stamp
+        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
+    )
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook/T0KEN"
+    friends = [{"name": "alice", "silence": 600, "alert_on": ["panic"], "mail": [], "webhook": url}]
+    try:
+        proc = start_service(tmp_path, friends)
+        deadline = time.monotonic() + 30
+        while not posts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(posts) == 1, "the panic's webhook did not come"
+        proc.send_signal(signal.SIGTERM)  # while the web server is still answering
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        again = start_service(tmp_path, friends)
+        time.sleep(3)
+        again.send_signal(signal.SIGTERM)
+        _out, err = again.communicate(timeout=60)
+    finally:
+        server.shutdown()
+    assert len(posts) == 1, "sent again after the restart"
+    state = json.loads((directory / "events.json").read_text())
+    assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("webhook", "sent")]
 
 
 def test_events_files_are_never_written_through_a_symlink_in_the_friends_directory(tmp_path):
