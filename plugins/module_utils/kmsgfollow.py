@@ -294,7 +294,9 @@ class Friend:
         data = "".join(lines).encode("utf-8", "surrogateescape")
         if self.events_size + len(data) > EVENTS_MAX and self.events_size:
             os.replace(path, path + ".1")
-            self.events_size = 0
+            # checkpointed at once: a restart before it would compare the new events.log with the old one's size,
+            # cut nothing, and write again what the new one already has
+            self.events_size, self.urgent = 0, True
         fd = self._open_new(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             os.write(fd, data)

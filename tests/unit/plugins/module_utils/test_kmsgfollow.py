@@ -304,3 +304,32 @@ def test_an_events_log_that_cannot_be_written_holds_back_neither_the_alert_nor_t
     assert [line.split()[1] for line in lines] == ["boot", "panic"]
     follower.step(T0 + 12)
     assert len((directory / "events.log").read_text().splitlines()) == 2, "written once"
+
+
+def test_a_restart_soon_after_events_log_was_rotated_writes_no_event_twice(tmp_path, monkeypatch):
+    """events.log becomes events.log.1 at EVENTS_MAX. The checkpoint kept the old file's size for up to 10 s: a
+    restart then compared the new events.log with the old size and wrote its events a second time."""
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
+
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp + b"5,0,0,-;Linux version 6.1.0\n" + stamp + b"4,1,100,-;WARNING: CPU: 0 PID: 1 at x\n",
+    )
+    first = friend(tmp_path)
+    first.step(T0)  # the boot is written; the warning's trace may still grow
+    first.save(T0)
+    real_max = kmsgfollow.EVENTS_MAX
+    monkeypatch.setattr(kmsgfollow, "EVENTS_MAX", (directory / "events.log").stat().st_size + 10)
+    first.step(T0 + 6)  # the warning settled: written, into a new events.log
+    first.save(T0 + 6)  # within CHECKPOINT of the last one
+    assert (directory / "events.log.1").exists()
+    written = (directory / "events.log").read_text()
+    assert [line.split()[1] for line in written.splitlines()] == ["warning"]
+    monkeypatch.setattr(kmsgfollow, "EVENTS_MAX", real_max)
+    second = friend(tmp_path)  # the service died right after that round
+    second.step(T0 + 30)
+    second.save(T0 + 30)
+    assert (directory / "events.log").read_text() == written
