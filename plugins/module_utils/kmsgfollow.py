@@ -39,7 +39,15 @@ STATE = "events.json"
 EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
 CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
 CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
+# At stop, how long a delivery under way may take to end (within systemd's 90 s; the webhook's own timeout is
+# 20 s, sendmail's 60 s): one that ends is recorded, so a restart does not send it again.
+STOP_WAIT = 30.0
+UNWRITTEN_MAX = 10000  # events.log lines kept while events.log cannot be written
 HEAD = 4096  # a file is recognised by its first line (up to this many bytes) where its inode is gone
+# logrotate renames console.log and makes an empty one, then HUPs rsyslog, which writes into the renamed file
+# until then (and flushes into it when it closes it): the renamed file is finished only once the new one has
+# a line or the renamed one was left alone this long.
+GRACE = 5.0
 
 
 def _head(data: bytes) -> str:
@@ -88,6 +96,9 @@ class Source:
         lines: list[bytes] = []
         state = self.state
         if state.get("ino") is not None and (st is None or (st.st_dev, st.st_ino) != (state["dev"], state["ino"])):
+            old = self._still_written(st)
+            if old is not None:  # only its whole lines for now; the rest once rsyslog has let go of it
+                return self._read_from(old, final=False) if os.path.getsize(old) > state["offset"] else []
             lines += self._finish_rotated()
             state = self.state
         if st is None:
@@ -101,6 +112,23 @@ class Source:
         if st.st_size > state["offset"]:
             lines += self._read_from(live, final=False)
         return lines
+
+    def _still_written(self, live: os.stat_result | None) -> str | None:
+        """The renamed (not compressed) old live file while rsyslog may still write into it: the new live file
+        has nothing yet and the old one was written to less than GRACE seconds ago."""
+        if live is not None and live.st_size > 0:
+            return None
+        state = self.state
+        for _mtime, path in self._rotated():
+            if path.endswith(".gz"):
+                continue
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            if (st.st_dev, st.st_ino) == (state["dev"], state["ino"]) and _file_head(path) == state["head"]:
+                return path if time.time() - st.st_mtime < GRACE else None
+        return None
 
     def _read_from(self, path: str, final: bool) -> list[bytes]:
         state = self.state
@@ -190,6 +218,9 @@ class Friend:
         self.dirty = True
         self.urgent = False
         self.checkpointed = 0.0
+        self.save_error = ""  # the last failed save's error, logged once
+        self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
+        self.write_error = ""
         if data:
             self._trim_events_log()
         else:
@@ -228,18 +259,31 @@ class Friend:
 
     def _write(self, now: float) -> None:
         events, incidents = self.watcher.take()
-        if events:
-            self._append([kmsgevents.event_line(event) for event in events])
-            self.dirty = True
-        for incident in incidents:
+        for incident in incidents:  # queued first: an alert goes out even when events.log cannot be written
             self.dirty = self.urgent = True
             if not incident["stale"]:
                 self.outbox.add(incident, self.channels(), now)
+        if events:
+            self.unwritten += [kmsgevents.event_line(event) for event in events]
+            del self.unwritten[:-UNWRITTEN_MAX]
+            self.dirty = True
+        if not self.unwritten:
+            return
+        try:
+            self._append(self.unwritten)
+        except OSError as err:  # a full disk: kept (the newest UNWRITTEN_MAX lines) and tried again next round
+            if str(err) != self.write_error:
+                log(f"{self.name}: cannot write {EVENTS}, will try again: {err}")
+            self.write_error = str(err)
+            return
+        self.unwritten, self.write_error = [], ""
 
     def _open_new(self, path: str, flags: int) -> int:
         """A file in the friend's directory, created the way rsyslog creates console.log: 0640, the log owner
-        and group; the directory's default ACL then gives it to the friend's readers."""
-        fd = os.open(path, flags | os.O_CLOEXEC, 0o640)
+        and group; the directory's default ACL then gives it to the friend's readers. Never through a symlink:
+        the directory belongs to the log owner (rsyslog's user where it drops root), and root appending to and
+        chowning whatever a link there points at would hand that user any file on the host."""
+        fd = os.open(path, flags | os.O_CLOEXEC | os.O_NOFOLLOW, 0o640)
         owner = self.config.get("owner_ids")
         if owner:
             os.fchown(fd, owner[0], owner[1])
@@ -250,7 +294,9 @@ class Friend:
         data = "".join(lines).encode("utf-8", "surrogateescape")
         if self.events_size + len(data) > EVENTS_MAX and self.events_size:
             os.replace(path, path + ".1")
-            self.events_size = 0
+            # checkpointed at once: a restart before it would compare the new events.log with the old one's size,
+            # cut nothing, and write again what the new one already has
+            self.events_size, self.urgent = 0, True
         fd = self._open_new(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             os.write(fd, data)
@@ -366,6 +412,19 @@ class Courier(threading.Thread):
                 self.busy.add(entry["id"])
                 self.jobs.put((friend, entry))
 
+    def finish(self, timeout: float) -> None:
+        """At stop: deliveries not started stay pending for the next start; the one under way may end (up to
+        ``timeout`` seconds), so its result is recorded and a restart does not send it a second time."""
+        while True:
+            try:
+                _friend, entry = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            self.busy.discard(entry["id"])
+        deadline = time.monotonic() + timeout
+        while self.results.qsize() < len(self.busy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def collect(self, now: float) -> None:
         while True:
             try:
@@ -453,9 +512,22 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")
             courier.hand(friend, now)
-            friend.save(now)
+            _save(friend, now)
         stop.wait(poll)
+    courier.finish(STOP_WAIT)
+    courier.collect(time.time())
     for friend in friends:
         friend.dirty = True
-        friend.save(time.time(), force=True)
+        _save(friend, time.time(), force=True)
     return 0
+
+
+def _save(friend: Friend, now: float, force: bool = False) -> None:
+    """A friend's save; its trouble (a full disk, a missing directory) is said once and tried again next round."""
+    try:
+        friend.save(now, force)
+        friend.save_error = ""
+    except OSError as err:
+        if str(err) != friend.save_error:
+            log(f"{friend.name}: {err}")
+        friend.save_error = str(err)

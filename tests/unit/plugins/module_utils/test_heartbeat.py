@@ -76,3 +76,44 @@ def test_sender_name_refused_naming_the_variable(name):
 def test_counter_change_filter_reads_the_files_text():
     assert netconsole_counter_change("4\n", "1\n") == {"transmit_errors": 4, "previous": 1, "change": 3, "reset": False}
     assert netconsole_counter_change("-", None)["transmit_errors"] is None
+
+
+def _run_heartbeat_script(tmp_path, sender_name_value: str, inventory_hostname: str) -> str:
+    """roles/sender/templates/heartbeat.sh.j2 rendered as the template module does and run once, its state file
+    and /dev/kmsg moved into tmp_path; what it wrote to the kernel log."""
+    import pathlib
+    import subprocess
+
+    import jinja2
+
+    role = pathlib.Path(__file__).parents[4] / "roles" / "sender" / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(role), trim_blocks=True, undefined=jinja2.StrictUndefined)
+    text = env.get_template("heartbeat.sh.j2").render(
+        ansible_managed="managed",
+        inventory_hostname=inventory_hostname,
+        __sender_name=sender_name(sender_name_value),
+        __sender_heartbeat=sender_heartbeat("5min", 7),
+        __sender_loglevel=7,
+    )
+    kmsg = tmp_path / "kmsg"
+    text = text.replace("/var/lib/logswap-netconsole/heartbeat.seq", str(tmp_path / "seq")).replace(
+        "/dev/kmsg", str(kmsg)
+    )
+    script = tmp_path / "heartbeat.sh"
+    script.write_text(text)
+    subprocess.run(["sh", str(script)], cwd=tmp_path, check=True)
+    return kmsg.read_text()
+
+
+def test_heartbeat_names_the_sender_name(tmp_path):
+    assert (
+        _run_heartbeat_script(tmp_path, "zkj", "zkj.example.org")
+        == "<5>logswap-heartbeat seq=1 host=zkj interval=300s\n"
+    )
+
+
+def test_heartbeat_without_sender_name_never_carries_the_unchecked_inventory_name(tmp_path):
+    """sender_name '' used to put inventory_hostname, which nothing checks, between quotes in a root script."""
+    line = _run_heartbeat_script(tmp_path, "", "web1'$(touch injected)'")
+    assert line == "<5>logswap-heartbeat seq=1 interval=300s\n"
+    assert not (tmp_path / "injected").exists()

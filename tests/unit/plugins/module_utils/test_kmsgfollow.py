@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import gzip
+import http.server
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
 
@@ -123,3 +131,205 @@ def test_a_piece_compressed_at_the_next_rotation_is_not_read_again(tmp_path):
     os.unlink(first)
     write(live, numbered(7, 2))
     assert numbers(source.read()) == [6, 7, 8]
+
+
+def test_lines_rsyslog_writes_into_the_renamed_file_before_its_hup_are_read_whole(tmp_path):
+    """logrotate renames console.log and creates an empty one, then HUPs rsyslog: until then rsyslog goes on
+    writing into the renamed file. A look in between must not take a half line as a line, nor drop what follows."""
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 3))
+    source = Source(str(tmp_path))
+    assert numbers(source.read()) == [0, 1, 2]
+    rotated = tmp_path / "console.log-20261130-1796014800"
+    os.rename(live, rotated)
+    write(live, b"")  # logrotate's create
+    half = numbered(3, 1)
+    write(rotated, numbered(3, 0) + half[:20])  # rsyslog, mid-line
+    assert source.read() == []
+    write(rotated, half[20:] + numbered(4, 1))  # rsyslog finishes before the HUP
+    assert numbers(source.read()) == [3, 4]
+    write(rotated, numbered(5, 1))  # flushed at the HUP
+    write(live, numbered(6, 2))  # and from then on into the new file
+    assert numbers(source.read()) == [5, 6, 7]
+    assert source.read() == []
+
+
+def test_a_renamed_file_left_alone_is_finished_even_while_the_new_one_is_empty(tmp_path):
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 2))
+    source = Source(str(tmp_path))
+    source.read()
+    rotated = tmp_path / "console.log-cap-20261130T050001.000000000Z"
+    os.rename(live, rotated)
+    write(rotated, numbered(2, 1) + b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" cut short")
+    os.utime(rotated, (T0, T0))  # long ago: rsyslog closed it (the cap command) and nothing more will come
+    assert numbers(source.read()[:1]) == [2]
+    write(live, numbered(3, 1))
+    assert numbers(source.read()) == [3]
+
+
+def start_service(tmp_path, friends: list[dict]) -> subprocess.Popen:
+    """netconsole-events as the receiver runs it (the three files side by side, python3 -I), polling every 0.1 s."""
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgevents, kmsgfollow, kmsgview
+
+    lib = tmp_path / "lib"
+    lib.mkdir(exist_ok=True)
+    for module in (kmsgview, kmsgevents, kmsgfollow):
+        shutil.copy(module.__file__, lib)
+    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "sendmail": "/bin/false"}
+    (tmp_path / "events.json").write_text(json.dumps(dict(config, friends=friends, poll=0.1, host="recv")))
+    code = f"import sys; sys.path.insert(0, {str(lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
+    return subprocess.Popen(
+        [sys.executable, "-I", "-c", code, "--config", str(tmp_path / "events.json")], stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_one_friend_whose_state_file_cannot_be_written_stops_neither_the_service_nor_the_others(tmp_path):
+    """alice's directory is missing (a full disk fails the same way): bob's events.json is still kept, and the
+    service keeps running and stops cleanly."""
+    (tmp_path / "root" / "bob").mkdir(parents=True)
+    write(tmp_path / "root" / "bob" / "console.log", numbered(0, 2))
+    friends = [{"name": name, "silence": 600, "alert_on": [], "mail": [], "webhook": ""} for name in ("alice", "bob")]
+    proc = start_service(tmp_path, friends)
+    try:
+        state = tmp_path / "root" / "bob" / "events.json"
+        deadline = time.monotonic() + 30
+        while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a few more rounds
+        assert proc.poll() is None, proc.stderr.read()
+        assert json.loads(state.read_text())["lines"] == 2
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert err.count("alice: ") == 1 and "Traceback" not in err  # said once, not every round
+
+
+def test_a_delivery_under_way_at_a_restart_is_not_sent_again(tmp_path):
+    """The role restarts the service when its configuration changes. A webhook POST under way at that moment used
+    to die with the process, stay pending in the checkpoint and be sent again by the next start."""
+    posts: list[bytes] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+            time.sleep(2)  # a slow web server: the stop comes meanwhile
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").encode()  # noqa: UP017
+    stamp += b" " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp
+        + b"5,0,0,-;Linux version 6.1.0\n"
+        + stamp
+        + b"0,1,100,-;Kernel panic - not syncing: x\n"
+        + stamp
+        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
+    )
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook/T0KEN"
+    friends = [{"name": "alice", "silence": 600, "alert_on": ["panic"], "mail": [], "webhook": url}]
+    try:
+        proc = start_service(tmp_path, friends)
+        deadline = time.monotonic() + 30
+        while not posts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(posts) == 1, "the panic's webhook did not come"
+        proc.send_signal(signal.SIGTERM)  # while the web server is still answering
+        _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        again = start_service(tmp_path, friends)
+        time.sleep(3)
+        again.send_signal(signal.SIGTERM)
+        _out, err = again.communicate(timeout=60)
+    finally:
+        server.shutdown()
+    assert len(posts) == 1, "sent again after the restart"
+    state = json.loads((directory / "events.json").read_text())
+    assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("webhook", "sent")]
+
+
+def test_events_files_are_never_written_through_a_symlink_in_the_friends_directory(tmp_path):
+    """The friend's directory belongs to the log owner; a link planted there must not make root write (and chown)
+    another file."""
+    import pytest
+
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (directory / "events.log").symlink_to(victim)
+    (directory / f"events.json.{os.getpid()}.tmp").symlink_to(victim)
+    follower = friend(tmp_path)
+    with pytest.raises(OSError):
+        follower._append(["2026-11-30T05:00:00.000000+00:00 boot boot=1 n=1\n"])
+    follower.dirty = True
+    with pytest.raises(OSError):
+        follower.save(T0, force=True)
+    assert victim.read_text() == "precious\n"
+
+
+def test_an_events_log_that_cannot_be_written_holds_back_neither_the_alert_nor_the_lines(tmp_path):
+    """events.log failing (a full disk; here a directory in its place) used to drop the round's events and the
+    incidents taken with them: the panic's mail was never queued and its line never written."""
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    (directory / "events.log").mkdir()
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp
+        + b"5,0,0,-;Linux version 6.1.0\n"
+        + stamp
+        + b"0,1,100,-;Kernel panic - not syncing: x\n"
+        + stamp
+        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
+    )
+    follower = friend(tmp_path)
+    follower.step(T0)
+    follower.step(T0 + 10)  # the incident has settled
+    assert [(entry["channel"], entry["state"]) for entry in follower.outbox.entries] == [("mail", "pending")]
+    (directory / "events.log").rmdir()  # room again
+    follower.step(T0 + 11)
+    lines = (directory / "events.log").read_text().splitlines()
+    assert [line.split()[1] for line in lines] == ["boot", "panic"]
+    follower.step(T0 + 12)
+    assert len((directory / "events.log").read_text().splitlines()) == 2, "written once"
+
+
+def test_a_restart_soon_after_events_log_was_rotated_writes_no_event_twice(tmp_path, monkeypatch):
+    """events.log becomes events.log.1 at EVENTS_MAX. The checkpoint kept the old file's size for up to 10 s: a
+    restart then compared the new events.log with the old size and wrote its events a second time."""
+    from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
+
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(
+        directory / "console.log",
+        stamp + b"5,0,0,-;Linux version 6.1.0\n" + stamp + b"4,1,100,-;WARNING: CPU: 0 PID: 1 at x\n",
+    )
+    first = friend(tmp_path)
+    first.step(T0)  # the boot is written; the warning's trace may still grow
+    first.save(T0)
+    real_max = kmsgfollow.EVENTS_MAX
+    monkeypatch.setattr(kmsgfollow, "EVENTS_MAX", (directory / "events.log").stat().st_size + 10)
+    first.step(T0 + 6)  # the warning settled: written, into a new events.log
+    first.save(T0 + 6)  # within CHECKPOINT of the last one
+    assert (directory / "events.log.1").exists()
+    written = (directory / "events.log").read_text()
+    assert [line.split()[1] for line in written.splitlines()] == ["warning"]
+    monkeypatch.setattr(kmsgfollow, "EVENTS_MAX", real_max)
+    second = friend(tmp_path)  # the service died right after that round
+    second.step(T0 + 30)
+    second.save(T0 + 30)
+    assert (directory / "events.log").read_text() == written
