@@ -134,7 +134,6 @@ def test_bad_values_fail_before_any_change_naming_the_variable(host):
 
 def test_false_written_as_text_means_false(host):
     only_on_ann(host)
-    ben_dropin = testinfra.get_host("docker://ben").run(f"sha256sum {DROPIN}").stdout
     try:
         # ann's inventory says extended: true; "false" as text must give a plain target, not an extended one
         result = converge("-e", '{"netconsole_target": {"extended": "false", "release": "no"}}')
@@ -142,7 +141,9 @@ def test_false_written_as_text_means_false(host):
         match = re.search(r'netconsole=(\S+)"', host.file(DROPIN).content_string)
         assert match and match.group(1).startswith("6665@172.30.78.11/eth0,"), host.file(DROPIN).content_string
 
-        # sender_persist=no, as -e and INI inventories give it, writes no GRUB drop-in
+        # sender_persist=no, as -e and INI inventories give it, writes no GRUB drop-in (and leaves ben's alone;
+        # read after the run above, which gave ben a plain target too: -e applies to every host)
+        ben_dropin = testinfra.get_host("docker://ben").run(f"sha256sum {DROPIN}").stdout
         host.run(f"rm -f {DROPIN}")
         result = converge("-e", "sender_persist=no")
         assert result.returncode == 0, result.stdout[-3000:]
