@@ -46,4 +46,19 @@ ref = results.get("reference_on_this_machine")
 if ref:
     print(f"| the issue's 0.8M/s target, scaled by this machine's C reader | {ref['target']:,} |")
     print(f"| netconsd's 0.58M/s, scaled the same way | {ref['netconsd']:,} |")
+events = {kind: figures["events"] for kind, figures in ing.items() if "events" in figures}
+if events:
+    print()
+    print(
+        "| events service, each ingest run | lines behind when rsyslog wrote the last (events.json's offset) "
+        "| seconds until all read | its CPU seconds |"
+    )
+    print("|---|---|---|---|")
+    for kind, ev in events.items():
+        behind = ", ".join(f"{n:,}" for n in ev["behind_at_drain"])
+        print(f"| {kind} | {behind} | {', '.join(map(str, ev['catchup_s']))} | {', '.join(map(str, ev['cpu_s']))} |")
+if "load_before" in results:
+    print()
+    load = f"{results['load_before']}, after: {results['load_after']}"
+    print(f"load average (1, 5, 15 min) before the timed runs: {load}")
 sys.exit(0)
