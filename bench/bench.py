@@ -5,7 +5,10 @@ bench-rx (10.99.0.1) runs the receiver under test:
   role     rsyslogd with the receiver role's own template output (one file per friend)
   role+events  the same, plus the role's events service (netconsole-events, the collection's kmsgfollow.py with
            the role's rendered events.json) following the friend's console.log on the receiver's CPU, at the
-           unit's Nice=10 and idle I/O class; ingest also records how far behind it is when rsyslog is done
+           unit's Nice=10 and idle I/O class; ingest also records how far behind it is when rsyslog is done.
+           Variants (only with --only): role+events-anycpu (the service not pinned: the scheduler's choice, as
+           on a host with more cores), role+events-idle (on the receiver's CPU under SCHED_IDLE, what the unit's
+           CPUSchedulingPolicy=idle would give)
   classic  rsyslogd with the classic blog configuration (legacy directives, default file format)
   reader   a minimal C recvmmsg reader writing one line per datagram
   flood    (the cap) the role at the sender's maximum rate for --flood-seconds (600 in make bench) with
@@ -54,6 +57,13 @@ INGEST_COUNT = 300_000
 INGEST_RCVBUF = 512 * 1024 * 1024
 INGEST_REPETITIONS = 7  # rsyslog's drain rate varies by a third from run to run on one core; runs are interleaved
 INGEST_KINDS = ["role", "role+events", "classic", "issue", "reader"]
+# How each events kind runs the service: pinned to the receiver's CPU or not, and its scheduling.
+UNIT_PRIORITY = ("nice", "-n", "10", "ionice", "-c", "3")  # the unit's Nice=10, IOSchedulingClass=idle
+EVENTS_KINDS = {
+    "role+events": (True, UNIT_PRIORITY),
+    "role+events-anycpu": (False, UNIT_PRIORITY),
+    "role+events-idle": (True, ("chrt", "--idle", "0", *UNIT_PRIORITY)),
+}
 EVENTS_CATCHUP_TIMEOUT = 300.0  # seconds the events service may take to read what rsyslog wrote (0.12M lines/s)
 # The issue's reference figures, measured on a machine where the minimal C reader drained 1.65M lines/s.
 # This machine's C reader is the yardstick that carries them over: target = 0.80/1.65 of it, netconsd 0.58/1.65.
@@ -159,18 +169,20 @@ class Receiver:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if f":{PORT:04X}" in sh("ip", "netns", "exec", RX, "cat", "/proc/net/udp").stdout:
-                if self.kind == "role+events":
+                if self.kind in EVENTS_KINDS:
                     self.start_events()
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{self.kind} did not start listening")
 
     def start_events(self) -> None:
-        """The events service as its unit runs it (Nice=10, IOSchedulingClass=idle), on the receiver's CPU: the
-        worst case for rsyslog, which it then competes with for the one core. It reads console.log from the
-        start, with no checkpoint."""
+        """The events service as its unit runs it (Nice=10, IOSchedulingClass=idle); role+events puts it on the
+        receiver's CPU: the worst case for rsyslog, which it then competes with for the one core. It reads
+        console.log from the start, with no checkpoint."""
         shutil.rmtree(EVENTS_STATE, ignore_errors=True)
-        prefix = ("taskset", "-c", str(self.cpu), "nice", "-n", "10", "ionice", "-c", "3")
+        pinned, priority = EVENTS_KINDS[self.kind]
+        cpus = str(self.cpu) if pinned else f"0-{os.cpu_count() - 1}"  # not the bench's own CPU 0 it inherits
+        prefix = ("taskset", "-c", cpus, *priority)
         self.events = EventsService(WORK / "events-lib", EVENTS_CONFIG, WORK / "events-service.log", prefix)
         self.events.start()
         deadline = time.monotonic() + 10
@@ -602,7 +614,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one repetition, bursts only (a smoke run)")
     parser.add_argument("--rcvbuf", type=int, help="override receiver_rcvbuf for the role and the reader")
     parser.add_argument("--ingest-only", action="store_true", help="skip the loss cases, measure ingest capacity")
-    parser.add_argument("--only", choices=INGEST_KINDS, action="append", help="receivers to run (repeatable)")
+    parser.add_argument(
+        "--only", choices=INGEST_KINDS + list(EVENTS_KINDS)[1:], action="append", help="receivers to run (repeatable)"
+    )
     parser.add_argument(
         "--flood-seconds",
         type=float,
@@ -615,7 +629,7 @@ def main() -> int:
     parser.add_argument(
         "--ingest-repetitions",
         type=int,
-        help=f"rounds of the interleaved ingest runs (default: --repetitions, at least {INGEST_REPETITIONS})",
+        help=f"rounds of the interleaved ingest runs (default: --repetitions, at least {INGEST_REPETITIONS}; 0: none)",
     )
     parser.add_argument(
         "--skb-defer-max",
@@ -646,7 +660,7 @@ def main() -> int:
     if any(kind.startswith("role") for kind in kinds):  # Ansible's runs before the lock and the timing
         if cases:
             render_role_config(RCVBUF_OVERRIDE)
-        if not args.flood_only:
+        if not args.flood_only and args.ingest_repetitions != 0:
             render_role_config(INGEST_RCVBUF)
     try:
         with heavy_lock():
@@ -673,9 +687,12 @@ def run_all(
 ) -> None:
     """The timed part: the loss cases, the flood, the interleaved ingest runs."""
     for label, count, rate, duration in cases:
+        runs: dict[str, list[dict]] = {kind: [] for kind in loss_kinds}
+        for _rep in range(reps):  # interleaved, as the ingest runs
+            for kind in loss_kinds:
+                runs[kind].append(run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0))
         for kind in loss_kinds:
-            runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _rep in range(reps)]
-            results["cases"].setdefault(label, {})[kind] = median_of(runs)
+            results["cases"].setdefault(label, {})[kind] = median_of(runs[kind])
             print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
     if "role" in kinds and not (args.ingest_only or args.flood_only):
         label = "burst 100,000, receiver on the receive path's CPU"
@@ -686,8 +703,9 @@ def run_all(
         cap = args.flood_cap or int(role_default("receiver_friend_max_bytes"))
         results["flood"] = flood(args.flood_seconds, cap, args.flood_rate)
         print(f"flood for {args.flood_seconds:g} s: {results['flood']}", flush=True)
-    if not args.flood_only:
-        results["ingest"] = measure_ingest(kinds, args.ingest_repetitions or max(reps, INGEST_REPETITIONS))
+    rounds = max(reps, INGEST_REPETITIONS) if args.ingest_repetitions is None else args.ingest_repetitions
+    if rounds and not args.flood_only:
+        results["ingest"] = measure_ingest(kinds, rounds)
 
 
 if __name__ == "__main__":
