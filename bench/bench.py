@@ -467,12 +467,10 @@ def events_lag(receiver: Receiver, sent: int, drained_at: float) -> dict:
     while (offset := receiver.events_offset()) < size and time.monotonic() < deadline:
         time.sleep(0.01)
     caught_up = time.monotonic()
-    if offset < size:
-        raise RuntimeError(f"the events service read {offset} of {size} bytes in {EVENTS_CATCHUP_TIMEOUT:g} s")
     return {
-        "events_read_at_drain": lines_before(receiver.log, max(at_drain, 0)),
         "events_behind_at_drain": sent - lines_before(receiver.log, max(at_drain, 0)),
-        "events_catchup_s": max(0.0, caught_up - drained_at),
+        # None: not all read within EVENTS_CATCHUP_TIMEOUT (the run goes on; the figure says so)
+        "events_catchup_s": max(0.0, caught_up - drained_at) if offset >= size else None,
     }
 
 
@@ -516,7 +514,7 @@ def measure_ingest(kinds: list[str], repetitions: int) -> dict:
             if "events_catchup_s" in run:
                 lag = (
                     f"; events service {run['events_behind_at_drain']:,} lines behind at the drain's end, "
-                    f"all read {run['events_catchup_s']:.2f} s later, {run['events_cpu_s']:.2f} CPU s"
+                    f"all read {run['events_catchup_s']} s later, {run['events_cpu_s']:.2f} CPU s"
                 )
             print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {run['rate']:,.0f} lines/s{lag}", flush=True)
     return {kind: ingest_figures(kind_runs) for kind, kind_runs in runs.items()}
@@ -531,7 +529,9 @@ def ingest_figures(kind_runs: list[dict]) -> dict:
     if "events_catchup_s" in kind_runs[0]:
         figures["events"] = {
             "behind_at_drain": [r["events_behind_at_drain"] for r in kind_runs],
-            "catchup_s": [round(r["events_catchup_s"], 2) for r in kind_runs],
+            "catchup_s": [
+                None if r["events_catchup_s"] is None else round(r["events_catchup_s"], 2) for r in kind_runs
+            ],
             "cpu_s": [round(r["events_cpu_s"], 2) for r in kind_runs],
         }
     return figures
