@@ -245,6 +245,7 @@ class Receiver:
 
 
 RCVBUF_OVERRIDE: int | None = None
+INGEST_COUNT_OVERRIDE: int | None = None
 
 
 def role_rcvbuf() -> int:
@@ -483,7 +484,7 @@ def ingest(kind: str) -> dict:
     try:
         receiver.signal(signal.SIGSTOP)
         errors = rcvbuf_errors()
-        sent, _sent_at = blast(INGEST_COUNT, 0, 0, 0)
+        sent, _sent_at = blast(INGEST_COUNT_OVERRIDE or INGEST_COUNT, 0, 0, 0)
         if rcvbuf_errors() != errors:
             raise RuntimeError("the paused receiver's buffer overflowed; the ingest figure would be wrong")
         cpu = receiver.cpu_seconds()
@@ -496,6 +497,8 @@ def ingest(kind: str) -> dict:
         cpu = receiver.cpu_seconds() - cpu
         result = {"rate": sent / (last_line - start), "per_cpu_second": sent / cpu if cpu else 0.0}
         if receiver.events:
+            # how much the service ran while rsyslog drained (it polls every second; a short drain may not see it)
+            result["events_cpu_in_drain_s"] = receiver.cpu_seconds(receiver.events.proc) - events_cpu
             result.update(events_lag(receiver, sent, last_line))
             result["events_cpu_s"] = receiver.cpu_seconds(receiver.events.proc) - events_cpu
         return result
@@ -514,7 +517,8 @@ def measure_ingest(kinds: list[str], repetitions: int) -> dict:
             if "events_catchup_s" in run:
                 lag = (
                     f"; events service {run['events_behind_at_drain']:,} lines behind at the drain's end, "
-                    f"all read {run['events_catchup_s']} s later, {run['events_cpu_s']:.2f} CPU s"
+                    f"all read {run['events_catchup_s']} s later, {run['events_cpu_s']:.2f} CPU s "
+                    f"({run['events_cpu_in_drain_s']:.2f} during the drain)"
                 )
             print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {run['rate']:,.0f} lines/s{lag}", flush=True)
     return {kind: ingest_figures(kind_runs) for kind, kind_runs in runs.items()}
@@ -533,6 +537,7 @@ def ingest_figures(kind_runs: list[dict]) -> dict:
                 None if r["events_catchup_s"] is None else round(r["events_catchup_s"], 2) for r in kind_runs
             ],
             "cpu_s": [round(r["events_cpu_s"], 2) for r in kind_runs],
+            "cpu_in_drain_s": [round(r["events_cpu_in_drain_s"], 2) for r in kind_runs],
         }
     return figures
 
@@ -569,7 +574,8 @@ def print_ingest_summary(ing: dict, ref: dict | None) -> None:
             ev = figures["events"]
             print(
                 f"  the events service, lines behind when rsyslog had written the last: {ev['behind_at_drain']}; "
-                f"seconds until it had read them all: {ev['catchup_s']}; its CPU seconds: {ev['cpu_s']}"
+                f"seconds until it had read them all: {ev['catchup_s']}; its CPU seconds: {ev['cpu_s']}, "
+                f"of which during rsyslog's drain: {ev['cpu_in_drain_s']}"
             )
     if "role" in ing:
         ratios = [f"{ing['role']['rate'] / ing[k]['rate']:.2f}x {k}" for k in ing if k != "role"]
@@ -627,6 +633,11 @@ def main() -> int:
     parser.add_argument("--flood-rate", type=int, default=0, help="datagrams/s for the flood (0: the sender's maximum)")
     parser.add_argument("--flood-only", action="store_true", help="run only the flood case")
     parser.add_argument(
+        "--ingest-count",
+        type=int,
+        help=f"datagrams queued for each ingest run (default {INGEST_COUNT:,}; the paused buffer must hold them)",
+    )
+    parser.add_argument(
         "--ingest-repetitions",
         type=int,
         help=f"rounds of the interleaved ingest runs (default: --repetitions, at least {INGEST_REPETITIONS}; 0: none)",
@@ -637,8 +648,8 @@ def main() -> int:
         help="set net.core.skb_defer_max for the run (restored after); 0 frees every skb on the reading CPU",
     )
     args = parser.parse_args()
-    global RCVBUF_OVERRIDE  # a command line setting for the whole run
-    RCVBUF_OVERRIDE = args.rcvbuf
+    global RCVBUF_OVERRIDE, INGEST_COUNT_OVERRIDE  # command line settings for the whole run
+    RCVBUF_OVERRIDE, INGEST_COUNT_OVERRIDE = args.rcvbuf, args.ingest_count
     kinds = args.only or INGEST_KINDS
     loss_kinds = [kind for kind in kinds if kind != "issue"]
     if os.geteuid() != 0:

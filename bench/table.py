@@ -51,12 +51,13 @@ if events:
     print()
     print(
         "| events service, each ingest run | lines behind when rsyslog wrote the last (events.json's offset) "
-        "| seconds until all read | its CPU seconds |"
+        "| seconds until all read | its CPU seconds | of which during the drain |"
     )
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for kind, ev in events.items():
         behind = ", ".join(f"{n:,}" for n in ev["behind_at_drain"])
-        print(f"| {kind} | {behind} | {', '.join(map(str, ev['catchup_s']))} | {', '.join(map(str, ev['cpu_s']))} |")
+        cells = [", ".join(map(str, ev.get(key, []))) for key in ("catchup_s", "cpu_s", "cpu_in_drain_s")]
+        print(f"| {kind} | {behind} | " + " | ".join(cells) + " |")
 if "load_before" in results:
     print()
     load = f"{results['load_before']}, after: {results['load_after']}"
