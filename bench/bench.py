@@ -606,7 +606,7 @@ def print_flood_summary(f: dict) -> None:
 
 
 def median_of(runs: list[dict]) -> dict:
-    keys = [k for k in runs[0] if runs[0][k] is not None]
+    keys = [k for k in runs[0] if all(r[k] is not None for r in runs)]  # not_verbatim: None in a run that lost
     out = {k: statistics.median(r[k] for r in runs) for k in keys}
     out["lost_max"] = max(r["lost"] for r in runs)
     if "not_verbatim" in runs[0]:
