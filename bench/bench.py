@@ -461,7 +461,7 @@ def lines_before(path: Path, offset: int) -> int:
 
 def events_lag(receiver: Receiver, sent: int, drained_at: float) -> dict:
     """How far behind the events service is when rsyslog has written the last line (what its events.json says
-    it has read), how long until it says it has read everything, and its CPU time over the drain and catch-up."""
+    it has read), and how long until it says it has read everything."""
     size = receiver.log.stat().st_size
     at_drain = receiver.events_offset()
     deadline = drained_at + EVENTS_CATCHUP_TIMEOUT
@@ -515,9 +515,10 @@ def measure_ingest(kinds: list[str], repetitions: int) -> dict:
             runs[kind].append(run)
             lag = ""
             if "events_catchup_s" in run:
+                catchup = "not" if run["events_catchup_s"] is None else f"{run['events_catchup_s']:.2f}"
                 lag = (
                     f"; events service {run['events_behind_at_drain']:,} lines behind at the drain's end, "
-                    f"all read {run['events_catchup_s']} s later, {run['events_cpu_s']:.2f} CPU s "
+                    f"all read {catchup} s later, {run['events_cpu_s']:.2f} CPU s "
                     f"({run['events_cpu_in_drain_s']:.2f} during the drain)"
                 )
             print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {run['rate']:,.0f} lines/s{lag}", flush=True)
@@ -707,8 +708,8 @@ def run_all(
             print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
     if "role" in kinds and not (args.ingest_only or args.flood_only):
         label = "burst 100,000, receiver on the receive path's CPU"
-        runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
-        results["cases"][label] = {"role": median_of(runs)}
+        path_runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
+        results["cases"][label] = {"role": median_of(path_runs)}
         print(f"{label}: {results['cases'][label]['role']}", flush=True)
     if "role" in kinds and args.flood_seconds > 0 and not (args.quick or args.ingest_only):
         cap = args.flood_cap or int(role_default("receiver_friend_max_bytes"))
