@@ -515,10 +515,14 @@ def measure_ingest(kinds: list[str], repetitions: int) -> dict:
             runs[kind].append(run)
             lag = ""
             if "events_catchup_s" in run:
-                catchup = "not" if run["events_catchup_s"] is None else f"{run['events_catchup_s']:.2f}"
+                catchup = (
+                    f"not all read within {EVENTS_CATCHUP_TIMEOUT:g} s"
+                    if run["events_catchup_s"] is None
+                    else f"all read {run['events_catchup_s']:.2f} s later"
+                )
                 lag = (
                     f"; events service {run['events_behind_at_drain']:,} lines behind at the drain's end, "
-                    f"all read {catchup} s later, {run['events_cpu_s']:.2f} CPU s "
+                    f"{catchup}, {run['events_cpu_s']:.2f} CPU s "
                     f"({run['events_cpu_in_drain_s']:.2f} during the drain)"
                 )
             print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {run['rate']:,.0f} lines/s{lag}", flush=True)
