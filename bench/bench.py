@@ -3,6 +3,12 @@
 Two network namespaces joined by a veth pair: bench-tx (10.99.0.2, the friend) runs the blaster,
 bench-rx (10.99.0.1) runs the receiver under test:
   role     rsyslogd with the receiver role's own template output (one file per friend)
+  role+events  the same, plus the role's events service (netconsole-events, the collection's kmsgfollow.py with
+           the role's rendered events.json) following the friend's console.log on the receiver's CPU, at the
+           unit's Nice=10 and idle I/O class; ingest also records how far behind it is when rsyslog is done.
+           Variants (only with --only): role+events-anycpu (the service not pinned: the scheduler's choice, as
+           on a host with more cores), role+events-idle (on the receiver's CPU under SCHED_IDLE, what the unit's
+           CPUSchedulingPolicy=idle would give)
   classic  rsyslogd with the classic blog configuration (legacy directives, default file format)
   reader   a minimal C recvmmsg reader writing one line per datagram
   flood    (the cap) the role at the sender's maximum rate for --flood-seconds (600 in make bench) with
@@ -10,7 +16,8 @@ bench-rx (10.99.0.1) runs the receiver under test:
            the numbered lines kept one unbroken run up to the newest
   issue    (ingest only) the rsyslog configuration the issue measured at 0.80M lines/s: plain RainerScript,
            imudp defaults, no ruleset queue, synchronous omfile, a %rawmsg% template, one file
-Everything runs as root, stops by itself, and sends only inside its own namespaces.
+Everything runs as root, stops by itself, and sends only inside its own namespaces. The timed part holds
+$LOGSWAP_HEAVY_LOCK (default /tmp/logswap-heavy.lock; empty: none).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -33,6 +41,10 @@ from pathlib import Path
 
 import netns
 import yaml
+from lock import heavy_lock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
+from logswap_testlib import EventsService  # the integration test's way of running the events service
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench"
@@ -42,8 +54,17 @@ BURSTS = [1_000, 10_000, 100_000]
 RATES = [50_000, 100_000, 200_000, 0]  # 0: the sender's maximum
 DURATION = 5.0
 INGEST_COUNT = 300_000
+INGEST_RCVBUF = 512 * 1024 * 1024
 INGEST_REPETITIONS = 7  # rsyslog's drain rate varies by a third from run to run on one core; runs are interleaved
-INGEST_KINDS = ["role", "classic", "issue", "reader"]
+INGEST_KINDS = ["role", "role+events", "classic", "issue", "reader"]
+# How each events kind runs the service: pinned to the receiver's CPU or not, and its scheduling.
+UNIT_PRIORITY = ("nice", "-n", "10", "ionice", "-c", "3")  # the unit's Nice=10, IOSchedulingClass=idle
+EVENTS_KINDS = {
+    "role+events": (True, UNIT_PRIORITY),
+    "role+events-anycpu": (False, UNIT_PRIORITY),
+    "role+events-idle": (True, ("chrt", "--idle", "0", *UNIT_PRIORITY)),
+}
+EVENTS_CATCHUP_TIMEOUT = 300.0  # seconds the events service may take to read what rsyslog wrote (0.12M lines/s)
 # The issue's reference figures, measured on a machine where the minimal C reader drained 1.65M lines/s.
 # This machine's C reader is the yardstick that carries them over: target = 0.80/1.65 of it, netconsd 0.58/1.65.
 REFERENCE_READER, REFERENCE_TARGET, REFERENCE_NETCONSD = 1_650_000, 800_000, 580_000
@@ -87,6 +108,8 @@ def compile_tools() -> None:
 
 
 RENDERED: dict[tuple[int | None, int], Path] = {}
+# The events service's configuration (rendered with the role's drop-in) and its checkpoints (fresh for each run).
+EVENTS_CONFIG, EVENTS_STATE = WORK / "events.json", WORK / "events-state"
 # The loss and ingest cases count lines in console.log: the largest cap keeps the cap's switch (at an eighth of it,
 # 1 GiB) out of their way. The flood case measures the cap itself.
 NO_SWITCH_CAP = 8 * 1024**3
@@ -101,6 +124,8 @@ def render_role_config(rcvbuf: int | None = None, cap: int = NO_SWITCH_CAP) -> P
     extra = {
         "render_out": str(out),
         "render_cap_out": str(WORK / f"cap-{cap}"),
+        "render_events_out": str(EVENTS_CONFIG),
+        "__receiver_events_state": str(EVENTS_STATE),
         "receiver_log_root": str(WORK / "log"),
         "receiver_friend_max_bytes": cap,
         "render_friends": [{"name": "friend", "addresses": [TX_IP]}],
@@ -126,6 +151,7 @@ class Receiver:
         self.kind, self.cpu, self.rcvbuf, self.cap = kind, cpu, rcvbuf, cap
         self.log = WORK / "log" / "friend" / "console.log"
         self.proc: subprocess.Popen | None = None
+        self.events: EventsService | None = None
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
@@ -143,15 +169,41 @@ class Receiver:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if f":{PORT:04X}" in sh("ip", "netns", "exec", RX, "cat", "/proc/net/udp").stdout:
+                if self.kind in EVENTS_KINDS:
+                    self.start_events()
                 return
             time.sleep(0.05)
         raise RuntimeError(f"{self.kind} did not start listening")
+
+    def start_events(self) -> None:
+        """The events service as its unit runs it (Nice=10, IOSchedulingClass=idle); role+events puts it on the
+        receiver's CPU: the worst case for rsyslog, which it then competes with for the one core. It reads
+        console.log from the start, with no checkpoint."""
+        shutil.rmtree(EVENTS_STATE, ignore_errors=True)
+        pinned, priority = EVENTS_KINDS[self.kind]
+        cpus = str(self.cpu) if pinned else f"0-{os.cpu_count() - 1}"  # not the bench's own CPU 0 it inherits
+        prefix = ("taskset", "-c", cpus, *priority)
+        self.events = EventsService(WORK / "events-lib", EVENTS_CONFIG, WORK / "events-service.log", prefix)
+        self.events.start()
+        deadline = time.monotonic() + 10
+        while not (self.log.parent / "events.json").exists():  # written once it has read the (empty) file
+            if self.events.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"netconsole-events did not start: {self.events.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def events_offset(self) -> int:
+        """The offset in console.log the events service's events.json says it has read (written after each pass)."""
+        try:
+            state = json.loads((self.log.parent / "events.json").read_text())
+        except (OSError, ValueError):  # replaced between the listing and the read
+            return -1
+        return state["files"]["console.log"]["offset"]
 
     def rsyslog_config(self) -> Path:
         main = WORK / f"{self.kind}-main.conf"
         workdir = WORK / f"{self.kind}-work"
         workdir.mkdir(exist_ok=True)
-        if self.kind == "role":
+        if self.kind.startswith("role"):
             body = f'include(file="{render_role_config(self.rcvbuf or RCVBUF_OVERRIDE, self.cap)}")\n'
         elif self.kind == "issue":
             body = ISSUE_REFERENCE.format(log=self.log, port=PORT, rcvbuf=self.rcvbuf or role_rcvbuf())
@@ -166,9 +218,9 @@ class Receiver:
         main.write_text(f'global(workDirectory="{workdir}")\n{body}')
         return main
 
-    def cpu_seconds(self) -> float:
+    def cpu_seconds(self, proc: subprocess.Popen | None = None) -> float:
         total = 0
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+        for task in Path(f"/proc/{(proc or self.proc).pid}/task").iterdir():
             fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
         return total / os.sysconf("SC_CLK_TCK")
@@ -180,6 +232,8 @@ class Receiver:
             os.kill(int(task.name), sig)
 
     def stop(self) -> None:
+        if self.events and self.events.proc.poll() is None:
+            self.events.stop(signal.SIGKILL)  # still reading a long backlog maybe; what it wrote is not measured
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
             self.proc.terminate()
@@ -191,6 +245,7 @@ class Receiver:
 
 
 RCVBUF_OVERRIDE: int | None = None
+INGEST_COUNT_OVERRIDE: int | None = None
 
 
 def role_rcvbuf() -> int:
@@ -294,7 +349,7 @@ def run_case(kind: str, count: int, rate: int, duration: float, rx_cpu: int, tx_
             "cpu_pct": round(100 * (receiver.cpu_seconds() - cpu) / wall, 1),
             "drain_ms": round(max(0.0, last_line - sent_end) * 1000, 1),
         }
-        if kind == "role":
+        if kind.startswith("role"):
             result["not_verbatim"] = verbatim_mismatches(receiver.log, sent) if written == sent else None
         return result
     finally:
@@ -399,25 +454,54 @@ def flood(duration: float, cap: int, rate: int = 0) -> dict:
     }
 
 
+def lines_before(path: Path, offset: int) -> int:
+    with open(path, "rb") as handle:
+        return handle.read(offset).count(b"\n")
+
+
+def events_lag(receiver: Receiver, sent: int, drained_at: float) -> dict:
+    """How far behind the events service is when rsyslog has written the last line (what its events.json says
+    it has read), and how long until it says it has read everything."""
+    size = receiver.log.stat().st_size
+    at_drain = receiver.events_offset()
+    deadline = drained_at + EVENTS_CATCHUP_TIMEOUT
+    while (offset := receiver.events_offset()) < size and time.monotonic() < deadline:
+        time.sleep(0.01)
+    caught_up = time.monotonic()
+    return {
+        "events_behind_at_drain": sent - lines_before(receiver.log, max(at_drain, 0)),
+        # None: not all read within EVENTS_CATCHUP_TIMEOUT (the run goes on; the figure says so)
+        "events_catchup_s": max(0.0, caught_up - drained_at) if offset >= size else None,
+    }
+
+
 def ingest(kind: str) -> dict:
     """Lines per second drained to disk on one core from a full socket buffer (receiver paused while filled),
-    and lines per second of the receiver's own CPU time (user + system) over the drain."""
-    receiver = Receiver(kind, cpu=1, rcvbuf=512 * 1024 * 1024)
+    and lines per second of the receiver's own CPU time (user + system) over the drain. With the events service:
+    how far behind it was when the last line was on disk, and when it had read them all."""
+    receiver = Receiver(kind, cpu=1, rcvbuf=INGEST_RCVBUF)
     receiver.start()
     try:
         receiver.signal(signal.SIGSTOP)
         errors = rcvbuf_errors()
-        sent, _sent_at = blast(INGEST_COUNT, 0, 0, 0)
+        sent, _sent_at = blast(INGEST_COUNT_OVERRIDE or INGEST_COUNT, 0, 0, 0)
         if rcvbuf_errors() != errors:
             raise RuntimeError("the paused receiver's buffer overflowed; the ingest figure would be wrong")
         cpu = receiver.cpu_seconds()
+        events_cpu = receiver.cpu_seconds(receiver.events.proc) if receiver.events else 0.0
         start = time.monotonic()
         receiver.signal(signal.SIGCONT)
         written, last_line = wait_drained(receiver.log, sent, quiet=5)
         if written != sent:
             raise RuntimeError(f"{kind}: {written} of {sent} lines after the drain")
         cpu = receiver.cpu_seconds() - cpu
-        return {"rate": sent / (last_line - start), "per_cpu_second": sent / cpu if cpu else 0.0}
+        result = {"rate": sent / (last_line - start), "per_cpu_second": sent / cpu if cpu else 0.0}
+        if receiver.events:
+            # how much the service ran while rsyslog drained (it polls every second; a short drain may not see it)
+            result["events_cpu_in_drain_s"] = receiver.cpu_seconds(receiver.events.proc) - events_cpu
+            result.update(events_lag(receiver, sent, last_line))
+            result["events_cpu_s"] = receiver.cpu_seconds(receiver.events.proc) - events_cpu
+        return result
     finally:
         receiver.stop()
 
@@ -427,16 +511,40 @@ def measure_ingest(kinds: list[str], repetitions: int) -> dict:
     runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for rep in range(repetitions):
         for kind in kinds:
-            runs[kind].append(ingest(kind))
-            print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {runs[kind][-1]['rate']:,.0f} lines/s", flush=True)
-    return {
-        kind: {
-            "rate": round(statistics.median(r["rate"] for r in kind_runs)),
-            "per_cpu_second": round(statistics.median(r["per_cpu_second"] for r in kind_runs)),
-            "runs": [round(r["rate"]) for r in kind_runs],
-        }
-        for kind, kind_runs in runs.items()
+            run = ingest(kind)
+            runs[kind].append(run)
+            lag = ""
+            if "events_catchup_s" in run:
+                catchup = (
+                    f"not all read within {EVENTS_CATCHUP_TIMEOUT:g} s"
+                    if run["events_catchup_s"] is None
+                    else f"all read {run['events_catchup_s']:.2f} s later"
+                )
+                lag = (
+                    f"; events service {run['events_behind_at_drain']:,} lines behind at the drain's end, "
+                    f"{catchup}, {run['events_cpu_s']:.2f} CPU s "
+                    f"({run['events_cpu_in_drain_s']:.2f} during the drain)"
+                )
+            print(f"ingest run {rep + 1}/{repetitions} {kind:>8}: {run['rate']:,.0f} lines/s{lag}", flush=True)
+    return {kind: ingest_figures(kind_runs) for kind, kind_runs in runs.items()}
+
+
+def ingest_figures(kind_runs: list[dict]) -> dict:
+    figures = {
+        "rate": round(statistics.median(r["rate"] for r in kind_runs)),
+        "per_cpu_second": round(statistics.median(r["per_cpu_second"] for r in kind_runs)),
+        "runs": [round(r["rate"]) for r in kind_runs],
     }
+    if "events_catchup_s" in kind_runs[0]:
+        figures["events"] = {
+            "behind_at_drain": [r["events_behind_at_drain"] for r in kind_runs],
+            "catchup_s": [
+                None if r["events_catchup_s"] is None else round(r["events_catchup_s"], 2) for r in kind_runs
+            ],
+            "cpu_s": [round(r["events_cpu_s"], 2) for r in kind_runs],
+            "cpu_in_drain_s": [round(r["events_cpu_in_drain_s"], 2) for r in kind_runs],
+        }
+    return figures
 
 
 SKB_DEFER_MAX = Path("/proc/sys/net/core/skb_defer_max")
@@ -467,6 +575,13 @@ def print_ingest_summary(ing: dict, ref: dict | None) -> None:
             f"ingest {kind:>8}: {figures['rate']:,} lines/s, {figures['per_cpu_second']:,} per CPU second "
             f"(runs: {figures['runs']})"
         )
+        if "events" in figures:
+            ev = figures["events"]
+            print(
+                f"  the events service, lines behind when rsyslog had written the last: {ev['behind_at_drain']}; "
+                f"seconds until it had read them all: {ev['catchup_s']}; its CPU seconds: {ev['cpu_s']}, "
+                f"of which during rsyslog's drain: {ev['cpu_in_drain_s']}"
+            )
     if "role" in ing:
         ratios = [f"{ing['role']['rate'] / ing[k]['rate']:.2f}x {k}" for k in ing if k != "role"]
         print("role ingest: " + ", ".join(ratios))
@@ -496,7 +611,7 @@ def print_flood_summary(f: dict) -> None:
 
 
 def median_of(runs: list[dict]) -> dict:
-    keys = [k for k in runs[0] if runs[0][k] is not None]
+    keys = [k for k in runs[0] if all(r[k] is not None for r in runs)]  # not_verbatim: None in a run that lost
     out = {k: statistics.median(r[k] for r in runs) for k in keys}
     out["lost_max"] = max(r["lost"] for r in runs)
     if "not_verbatim" in runs[0]:
@@ -510,7 +625,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one repetition, bursts only (a smoke run)")
     parser.add_argument("--rcvbuf", type=int, help="override receiver_rcvbuf for the role and the reader")
     parser.add_argument("--ingest-only", action="store_true", help="skip the loss cases, measure ingest capacity")
-    parser.add_argument("--only", choices=INGEST_KINDS, action="append", help="receivers to run")
+    parser.add_argument(
+        "--only", choices=INGEST_KINDS + list(EVENTS_KINDS)[1:], action="append", help="receivers to run (repeatable)"
+    )
     parser.add_argument(
         "--flood-seconds",
         type=float,
@@ -521,13 +638,23 @@ def main() -> int:
     parser.add_argument("--flood-rate", type=int, default=0, help="datagrams/s for the flood (0: the sender's maximum)")
     parser.add_argument("--flood-only", action="store_true", help="run only the flood case")
     parser.add_argument(
+        "--ingest-count",
+        type=int,
+        help=f"datagrams queued for each ingest run (default {INGEST_COUNT:,}; the paused buffer must hold them)",
+    )
+    parser.add_argument(
+        "--ingest-repetitions",
+        type=int,
+        help=f"rounds of the interleaved ingest runs (default: --repetitions, at least {INGEST_REPETITIONS}; 0: none)",
+    )
+    parser.add_argument(
         "--skb-defer-max",
         type=int,
         help="set net.core.skb_defer_max for the run (restored after); 0 frees every skb on the reading CPU",
     )
     args = parser.parse_args()
-    global RCVBUF_OVERRIDE  # a command line setting for the whole run
-    RCVBUF_OVERRIDE = args.rcvbuf
+    global RCVBUF_OVERRIDE, INGEST_COUNT_OVERRIDE  # command line settings for the whole run
+    RCVBUF_OVERRIDE, INGEST_COUNT_OVERRIDE = args.rcvbuf, args.ingest_count
     kinds = args.only or INGEST_KINDS
     loss_kinds = [kind for kind in kinds if kind != "issue"]
     if os.geteuid() != 0:
@@ -546,23 +673,16 @@ def main() -> int:
             (f"{r // 1000}k/s for {DURATION:g} s" if r else f"max for {DURATION:g} s", 0, r, DURATION) for r in RATES
         ]
     results: dict = {"cases": {}, "ingest": {}, "skb_defer_max": skb_defer_max()}
+    if any(kind.startswith("role") for kind in kinds):  # Ansible's runs before the lock and the timing
+        if cases:
+            render_role_config(RCVBUF_OVERRIDE)
+        if not args.flood_only and args.ingest_repetitions != 0:
+            render_role_config(INGEST_RCVBUF)
     try:
-        for label, count, rate, duration in cases:
-            for kind in loss_kinds:
-                runs = [run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0) for _rep in range(reps)]
-                results["cases"].setdefault(label, {})[kind] = median_of(runs)
-                print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
-        if "role" in kinds and not (args.ingest_only or args.flood_only):
-            label = "burst 100,000, receiver on the receive path's CPU"
-            runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
-            results["cases"][label] = {"role": median_of(runs)}
-            print(f"{label}: {results['cases'][label]['role']}", flush=True)
-        if "role" in kinds and args.flood_seconds > 0 and not (args.quick or args.ingest_only):
-            cap = args.flood_cap or int(role_default("receiver_friend_max_bytes"))
-            results["flood"] = flood(args.flood_seconds, cap, args.flood_rate)
-            print(f"flood for {args.flood_seconds:g} s: {results['flood']}", flush=True)
-        if not args.flood_only:
-            results["ingest"] = measure_ingest(kinds, max(reps, INGEST_REPETITIONS))
+        with heavy_lock():
+            results["load_before"] = [round(x, 2) for x in os.getloadavg()]
+            run_all(args, kinds, loss_kinds, cases, reps, results)
+            results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         set_skb_defer_max(defer_before)
         netns_teardown()
@@ -572,9 +692,36 @@ def main() -> int:
         print_flood_summary(results["flood"])
     print()
     print_ingest_summary(results["ingest"], results.get("reference_on_this_machine"))
+    print(f"load average (1, 5, 15 min) before: {results['load_before']}, after: {results['load_after']}")
     (WORK / "results.json").write_text(json.dumps(results, indent=2))
     print(f"results: {WORK / 'results.json'}")
     return 0
+
+
+def run_all(
+    args: argparse.Namespace, kinds: list[str], loss_kinds: list[str], cases: list, reps: int, results: dict
+) -> None:
+    """The timed part: the loss cases, the flood, the interleaved ingest runs."""
+    for label, count, rate, duration in cases:
+        runs: dict[str, list[dict]] = {kind: [] for kind in loss_kinds}
+        for _rep in range(reps):  # interleaved, as the ingest runs
+            for kind in loss_kinds:
+                runs[kind].append(run_case(kind, count, rate, duration, rx_cpu=1, tx_cpu=0))
+        for kind in loss_kinds:
+            results["cases"].setdefault(label, {})[kind] = median_of(runs[kind])
+            print(f"{label:>20} {kind:>8}: {results['cases'][label][kind]}", flush=True)
+    if "role" in kinds and not (args.ingest_only or args.flood_only):
+        label = "burst 100,000, receiver on the receive path's CPU"
+        path_runs = [run_case("role", 100_000, 0, 0.0, rx_cpu=0, tx_cpu=0) for _rep in range(reps)]
+        results["cases"][label] = {"role": median_of(path_runs)}
+        print(f"{label}: {results['cases'][label]['role']}", flush=True)
+    if "role" in kinds and args.flood_seconds > 0 and not (args.quick or args.ingest_only):
+        cap = args.flood_cap or int(role_default("receiver_friend_max_bytes"))
+        results["flood"] = flood(args.flood_seconds, cap, args.flood_rate)
+        print(f"flood for {args.flood_seconds:g} s: {results['flood']}", flush=True)
+    rounds = max(reps, INGEST_REPETITIONS) if args.ingest_repetitions is None else args.ingest_repetitions
+    if rounds and not args.flood_only:
+        results["ingest"] = measure_ingest(kinds, rounds)
 
 
 if __name__ == "__main__":

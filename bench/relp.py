@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import platform
@@ -32,10 +31,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import netns
+from lock import heavy_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "relp"
@@ -375,22 +374,6 @@ def fresh_run(sender: End, receiver: End) -> tuple[Path, Arrivals]:
 
 
 # -- around the runs -------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def heavy_lock() -> Iterator[None]:
-    path = os.environ.get("LOGSWAP_HEAVY_LOCK", "/tmp/logswap-heavy.lock")
-    if not path:
-        yield
-        return
-    with open(path, "a") as handle:
-        print(f"waiting for {path} (other heavy jobs)...", flush=True)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        print(f"holding {path}", flush=True)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def machine() -> dict:

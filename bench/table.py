@@ -46,4 +46,20 @@ ref = results.get("reference_on_this_machine")
 if ref:
     print(f"| the issue's 0.8M/s target, scaled by this machine's C reader | {ref['target']:,} |")
     print(f"| netconsd's 0.58M/s, scaled the same way | {ref['netconsd']:,} |")
+events = {kind: figures["events"] for kind, figures in ing.items() if "events" in figures}
+if events:
+    print()
+    print(
+        "| events service, each ingest run | lines behind when rsyslog wrote the last (events.json's offset) "
+        "| seconds until all read | its CPU seconds | of which during the drain |"
+    )
+    print("|---|---|---|---|---|")
+    for kind, ev in events.items():
+        behind = ", ".join(f"{n:,}" for n in ev["behind_at_drain"])
+        cells = [", ".join(map(str, ev.get(key, []))) for key in ("catchup_s", "cpu_s", "cpu_in_drain_s")]
+        print(f"| {kind} | {behind} | " + " | ".join(cells) + " |")
+if "load_before" in results:
+    print()
+    load = f"{results['load_before']}, after: {results['load_after']}"
+    print(f"load average (1, 5, 15 min) before the timed runs: {load}")
 sys.exit(0)

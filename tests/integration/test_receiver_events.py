@@ -29,13 +29,21 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from logswap_testlib import ROOT, need_program, need_root, render_receiver, rsyslogd_in, run_module, sh, veth_namespaces
+from logswap_testlib import (
+    EventsService,
+    need_program,
+    need_root,
+    render_receiver,
+    rsyslogd_in,
+    run_module,
+    sh,
+    veth_namespaces,
+)
 
 PREFIX = "lse" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
 RX_IP, ALICE = "10.98.0.1", "10.98.0.2"
 SILENCE = 30  # seconds, longer than any pause between the tests; the role allows 60 at least, set in the rendered file
-LIB = ROOT / "plugins" / "module_utils"
 
 
 def free_port() -> int:
@@ -94,31 +102,6 @@ def wait_for(what: str, check, timeout: float = 30.0):
             return result
         time.sleep(0.2)
     raise AssertionError(f"{what}: not within {timeout} s")
-
-
-class Service:
-    """netconsole-events as the role installs it: the three files side by side, the role's command line."""
-
-    def __init__(self, work: Path, config: Path) -> None:
-        self.lib = work / "lib"
-        self.lib.mkdir()
-        for name in ("kmsgview.py", "kmsgevents.py", "kmsgfollow.py"):
-            shutil.copy(LIB / name, self.lib / name)
-        self.config = config
-        self.log = work / "service.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        code = f"import sys; sys.path.insert(0, {str(self.lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                ["/usr/bin/python3", "-I", "-c", code, "--config", str(self.config)], stderr=log, stdout=log
-            )
-
-    def stop(self, signum: int = signal.SIGTERM) -> None:
-        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
-        self.proc.send_signal(signum)
-        self.proc.wait(10)
 
 
 BANNER = "Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1"
@@ -191,7 +174,7 @@ def receiver(tmp_path_factory):
     (work / "spool").mkdir()
     main = work / "main.conf"
     main.write_text(f'global(workDirectory="{work / "spool"}")\ninclude(file="{files["role.conf"]}")\n')
-    service = Service(work, files["events.json"])
+    service = EventsService(work / "lib", files["events.json"], work / "service.log")
     with veth_namespaces(PREFIX, [f"{ALICE}/24"], [f"{RX_IP}/24"]), rsyslogd_in(RX, main) as proc:
         service.start()
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".cache" / "collections"
 MODULES = ROOT / "plugins" / "modules"
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
 
 
 def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -131,3 +134,30 @@ def rsyslogd_in(netns: str, config: Path, tables: tuple[str, ...] = ("udp",)) ->
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class EventsService:
+    """netconsole-events as the receiver role installs it: kmsgfollow.py, kmsgevents.py and kmsgview.py side by
+    side in ``lib``, run the way the role's netconsole-events script runs them, with ``--config``. ``prefix``
+    goes before the interpreter (make bench: the unit's Nice=10 and idle I/O class, a CPU)."""
+
+    def __init__(self, lib: Path, config: Path, log: Path, prefix: tuple[str, ...] = ()) -> None:
+        self.lib, self.config, self.log, self.prefix = lib, config, log, prefix
+        lib.mkdir(parents=True, exist_ok=True)
+        for name in ("kmsgview.py", "kmsgevents.py", "kmsgfollow.py"):
+            shutil.copy(MODULE_UTILS / name, lib / name)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        code = f"import sys; sys.path.insert(0, {str(self.lib)!r}); import kmsgfollow; sys.exit(kmsgfollow.main())"
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [*self.prefix, "/usr/bin/python3", "-I", "-c", code, "--config", str(self.config)],
+                stderr=log,
+                stdout=log,
+            )
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+        self.proc.send_signal(signum)
+        self.proc.wait(10)
