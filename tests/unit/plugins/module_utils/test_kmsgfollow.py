@@ -168,6 +168,16 @@ def test_a_renamed_file_left_alone_is_finished_even_while_the_new_one_is_empty(t
     assert numbers(source.read()) == [3]
 
 
+def write_panic(directory, stamp: bytes) -> None:
+    """A boot banner and a whole panic in the friend's console.log, each line behind rsyslog's stamp."""
+    lines = (
+        b"5,0,0,-;Linux version 6.1.0\n",
+        b"0,1,100,-;Kernel panic - not syncing: x\n",
+        b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
+    )
+    write(directory / "console.log", b"".join(stamp + line for line in lines))
+
+
 def start_service(tmp_path, friends: list[dict]) -> subprocess.Popen:
     """netconsole-events as the receiver runs it (the three files side by side, python3 -I), polling every 0.1 s."""
     from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgevents, kmsgfollow, kmsgview
@@ -227,15 +237,7 @@ def test_a_delivery_under_way_at_a_restart_is_not_sent_again(tmp_path):
     directory.mkdir(parents=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds").encode()  # noqa: UP017
     stamp += b" " + SRC.encode() + b" "
-    write(
-        directory / "console.log",
-        stamp
-        + b"5,0,0,-;Linux version 6.1.0\n"
-        + stamp
-        + b"0,1,100,-;Kernel panic - not syncing: x\n"
-        + stamp
-        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
-    )
+    write_panic(directory, stamp)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook/T0KEN"
     friends = [{"name": "alice", "silence": 600, "alert_on": ["panic"], "mail": [], "webhook": url}]
     try:
@@ -285,15 +287,7 @@ def test_an_events_log_that_cannot_be_written_holds_back_neither_the_alert_nor_t
     directory.mkdir(parents=True)
     (directory / "events.log").mkdir()
     stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
-    write(
-        directory / "console.log",
-        stamp
-        + b"5,0,0,-;Linux version 6.1.0\n"
-        + stamp
-        + b"0,1,100,-;Kernel panic - not syncing: x\n"
-        + stamp
-        + b"0,2,200,-;---[ end Kernel panic - not syncing: x ]---\n",
-    )
+    write_panic(directory, stamp)
     follower = friend(tmp_path)
     follower.step(T0)
     follower.step(T0 + 10)  # the incident has settled
