@@ -7,9 +7,15 @@
 # on one L2 segment shared by the guests through UDP sockets on 127.0.0.1 (stateless, survives reboots).
 # Guest 1 gets a second disk (/dev/vdb) for a log root mounted noacl, and a spare one (/dev/vdc) whose driver
 # the tests unbind and bind to make the kernel print a line with a dictionary (SUBSYSTEM=, DEVICE=).
+# LOGSWAP_VM_SLOT=K (default 0) moves everything by K: ssh 22K1/22K2, L2 sockets 107K1/107K2, .cache/vm/run-K,
+# so a second pair of guests can run beside the first (a probe while a scenario runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+slot=${LOGSWAP_VM_SLOT:-0}
+[[ $slot =~ ^[0-9]$ ]] || { echo "LOGSWAP_VM_SLOT must be one digit, not '$slot'" >&2; exit 2; }
+ssh_base=$((2220 + 10 * slot)) l2_base=$((10770 + 10 * slot))
 run=.cache/vm/run
+[ "$slot" = 0 ] || run=.cache/vm/run-$slot
 key=.cache/vm/id_ed25519
 mkdir -p "$run"
 
@@ -20,7 +26,7 @@ ssh_opts() {
 
 start() {
     local name=$1 n=$2 peer=$((3 - $2)) base
-    local pidfile=$run/$name.pid port=$((2220 + n))
+    local pidfile=$run/$name.pid port=$((ssh_base + n))
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         echo "$name is running (ssh port $port)" >&2
         return
@@ -37,7 +43,7 @@ start() {
     qemu-system-x86_64 -accel tcg -smp 1 -m 1024 -name "$name" \
         -drive "file=$run/$name.qcow2,if=virtio,format=qcow2" "${extra[@]}" \
         -netdev "user,id=mgmt,hostfwd=tcp:127.0.0.1:$port-:22" -device "virtio-net-pci,netdev=mgmt,mac=52:54:00:00:00:0$n" \
-        -netdev "socket,id=l2,udp=127.0.0.1:$((10770 + peer)),localaddr=127.0.0.1:$((10770 + n))" \
+        -netdev "socket,id=l2,udp=127.0.0.1:$((l2_base + peer)),localaddr=127.0.0.1:$((l2_base + n))" \
         -device "virtio-net-pci,netdev=l2,mac=52:54:00:77:00:0$n" \
         -serial "file:$run/$name.console" -display none -daemonize -pidfile "$pidfile"
     wait_ssh "$name" "$port"
@@ -69,10 +75,10 @@ stop() {
 case ${1:-} in
     start) start "$2" "$3" ;;
     stop) stop "$2" ;;
-    wait) wait_ssh "$2" "$((2220 + $3))" ;;
+    wait) wait_ssh "$2" "$((ssh_base + $3))" ;;
     ssh) name=$2; shift 2
          n=$(grep -o '[0-9]$' <<<"$name")
          # shellcheck disable=SC2046
-         exec ssh $(ssh_opts $((2220 + n))) root@127.0.0.1 "$@" ;;
+         exec ssh $(ssh_opts $((ssh_base + n))) root@127.0.0.1 "$@" ;;
     *) echo "usage: $0 start NAME N | stop NAME | wait NAME N | ssh NAME CMD..." >&2; exit 2 ;;
 esac
