@@ -9,75 +9,77 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair reliable
 
-.PHONY: help setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
+.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
 
-help:
-	@echo "make demo     set everything up, run the friend pair on two local containers, show the result"
-	@echo "make test     set everything up and run every test (lint, sanity, unit, integration, molecule)"
-	@echo "make lint     ruff, ansible-lint (production profile), ansible-test sanity"
-	@echo "make bench    receiver burst and ingest benchmark, then make bench-relp"
-	@echo "make bench-relp  the reliable channel (RELP over TLS): sustained rate, drain of a 10-minute backlog, zero loss"
-	@echo "make bench-report  netconsole-report's lines per CPU second over a month of rotated files"
+# Every target says what it does in a "## " comment on its own line; help prints them all
+# (tests/unit/test_makefile.py fails on a target without one).
+help: ## list every target
+	@awk -F':.*## ' '/^[a-z0-9.-]+:.*## / { printf "make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-setup:
+setup: ## apt packages, dockerd, the pinned venv, this tree as the collection (safe to repeat)
 	@scripts/setup.sh
 
-images: setup
+images: setup ## the Debian 12 and 13 container images the scenarios run on
 	@scripts/build-images.sh
 
 # make test builds the kernel scenario's disk image together with the container images.
-test-images: setup
+test-images: setup ## the container images and the kernel scenario's disk image
 	@scripts/build-images.sh --vm
 
-ruff: setup
+ruff: setup ## ruff check and ruff format --check
 	@echo "==> ruff"
 	@ruff check plugins tests scripts bench extensions
 	@ruff format --check plugins tests scripts bench extensions
 
-ansible-lint: setup
+ansible-lint: setup ## ansible-lint, production profile
 	@echo "==> ansible-lint (production profile)"
 	@ansible-lint --profile production --offline
 
-sanity: setup
+sanity: setup ## ansible-test sanity
 	@echo "==> ansible-test sanity"
 	@scripts/sanity.sh
 
-lint: ruff ansible-lint sanity
+lint: ruff ansible-lint sanity ## ruff, ansible-lint (production profile), ansible-test sanity
 
-unit: setup
+unit: setup ## unit tests (tests/unit)
 	@scripts/stage.sh unit pytest -q tests/unit
 
-integration: setup
+check: setup ## the fast loop while editing: ruff and the unit tests, seconds
+	@ruff check plugins tests scripts bench extensions
+	@ruff format --check plugins tests scripts bench extensions
+	@pytest -q -p no:cacheprovider tests/unit
+
+integration: setup ## integration tests as root: namespaces, rsyslogd, loop mounts, grub-mkconfig
 	@echo "==> integration tests: nexthop_info in network namespaces, the acl mount step on loop mounts, the GRUB drop-in through grub-mkconfig, the receiver config, its cap and its nftables table in rsyslogd and namespaces"
 	@scripts/stage.sh integration pytest -q tests/integration
 
-molecule: images
+molecule: images ## the container scenarios (SCENARIOS="receiver pair reliable"; receiver and reliable share container bob)
 	@export LOGSWAP_IMAGE_BOOKWORM=$$(scripts/build-image.sh bookworm) LOGSWAP_IMAGE_TRIXIE=$$(scripts/build-image.sh trixie); \
 	for s in $(SCENARIOS); do \
 	    scripts/stage.sh molecule-$$s molecule test -s $$s || exit 1; \
 	done
 
-kernel: setup
+kernel: setup ## the kernel scenario: QEMU guests with Debian's kernel, booted through GRUB
 	@echo "==> molecule scenario kernel: QEMU guests with Debian's kernel, booted through GRUB"
 	@scripts/stage.sh molecule-kernel molecule test -s kernel
 
 # The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
-test-kernel-6.12: setup
+test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
 	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
 # Debian 13 with trixie-backports' kernel (7.3: userdata, transmit_errors, sysdata cpu_nr/taskname/release, msgid).
 # Its image (debootstrap trixie + the backports kernel) takes about 3.5 minutes the first time.
-test-kernel-7.3: setup
+test-kernel-7.3: setup ## the kernel scenario on Debian 13 with trixie-backports' 7.3
 	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel
 
 # The image builds wait mostly on the mirror and dpkg, the linters and unit tests on the CPU: run them side by
 # side (two at a time, output line by line), then the tests that need the images, one after the other.
-test: setup
+test: setup ## everything CI runs: lint, sanity, unit, integration, molecule, kernel, build
 	@$(MAKE) --no-print-directory -j2 -Oline test-images lint unit
 	@$(MAKE) --no-print-directory integration molecule kernel build
 	@echo "==> all tests passed"
 
-build: setup
+build: setup ## build the collection tarball and install it into a fresh path
 	@echo "==> building and installing the collection tarball into a fresh path"
 	@rm -rf build/install && mkdir -p build/install
 	@ansible-galaxy collection build --force --output-path build/ . >/dev/null
@@ -86,18 +88,18 @@ build: setup
 	ansible-doc -l logswap.netconsole && \
 	ansible-doc -t role -l logswap.netconsole | grep -q receiver
 
-demo: images
+demo: images ## set everything up, run the friend pair on two local containers, show the result
 	@scripts/demo.sh
 
-demo-clean: setup
+demo-clean: setup ## remove the demo's containers
 	@scripts/demo.sh clean
 
 # One core, a month of rotated files written to a scratch directory: seconds, no containers.
 # BENCH_REPORT_ARGS: e.g. --compare /tmp/kmsgview-before.py (another kmsgview.py timed on the same files)
-bench-report: setup
+bench-report: setup ## netconsole-report's lines per CPU second over a month of rotated files
 	@python bench/report.py $(BENCH_REPORT_ARGS)
 
-bench: images
+bench: images ## receiver burst and ingest benchmark, then make bench-relp
 	@scripts/bench.sh
 	@$(MAKE) --no-print-directory bench-relp
 
@@ -105,11 +107,11 @@ bench: images
 # while timing (LOGSWAP_HEAVY_LOCK= for none). Beside the role's queue, rsyslog's default watermarks (the setting
 # that lost records); BENCH_RELP_ARGS replaces that, e.g. --variant 'LABEL=name="value" other=-' (bench/relp.py -h).
 BENCH_RELP_ARGS ?= --variant 'rsyslog default watermarks=queue.highWatermark=- queue.lowWatermark=-'
-bench-relp: setup
+bench-relp: setup ## the reliable channel (RELP over TLS): sustained rate, drain of a 10-minute backlog, zero loss
 	@python bench/relp.py $(BENCH_RELP_ARGS)
 
-changelog: setup
+changelog: setup ## release the changelog from changelogs/fragments (antsibull-changelog)
 	@antsibull-changelog release
 
-clean:
+clean: ## remove build, .cache and tests/output
 	rm -rf build .cache tests/output

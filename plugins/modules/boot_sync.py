@@ -70,8 +70,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.fs_checkpoint import settle
 from ansible_collections.logswap.netconsole.plugins.module_utils.fstab import mount_of, parse_mounts
-from ansible_collections.logswap.netconsole.plugins.module_utils.journal import settle
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import os
 import pytest
 from logswap_testlib import loop_filesystem, need_root, run_module, sh
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.journal import method_for
+from ansible_collections.logswap.netconsole.plugins.module_utils.fs_checkpoint import method_for
 
 
 @pytest.fixture
