@@ -8,7 +8,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.checks import as_bool, as_int
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import as_bool, as_int, as_list, as_mapping
 from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
@@ -18,6 +18,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.friends import 
 from ansible_collections.logswap.netconsole.plugins.module_utils.heartbeat import heartbeat_settings
 from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
+    DEFAULT_REMOTE_PORT,
     TARGET_FIELDS,
     NetconsoleError,
     Target,
@@ -30,7 +31,61 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     validate_targets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.nftrules import blocking_chains
-from ansible_collections.logswap.netconsole.plugins.module_utils.topology import friends_of, receivers_of, targets_to
+from ansible_collections.logswap.netconsole.plugins.module_utils.topology import (
+    Sender,
+    friends_of,
+    receivers_of,
+    target_settings,
+    targets_to,
+)
+
+
+class Inventory:
+    """The group's inventory as the topology reads it: the one place that knows the variables' names.
+
+    Each host's value is read and checked once per filter call and named in messages as the user wrote it
+    (``netconsole_address of ben``); module_utils gets the plain, checked values.
+    """
+
+    def __init__(self, group: object, hostvars: object) -> None:
+        self.group = list(group)
+        self.hostvars = hostvars
+        self._receivers: dict[str, list[str]] = {}
+        self._addresses: dict[str, str] = {}
+
+    def get(self, host: str, variable: str, default: object = None) -> object:
+        return self.hostvars[host].get(variable, default)
+
+    def receivers(self, host: str) -> list[str]:
+        """Whom ``host`` logs to (netconsole_log_to, else the next host of the group)."""
+        if host not in self._receivers:
+            log_to = self.get(host, "netconsole_log_to")
+            self._receivers[host] = receivers_of(host, self.group, log_to, f"netconsole_log_to of {host}")
+        return self._receivers[host]
+
+    def senders_to(self, receiver: str) -> list[str]:
+        """The hosts that log to ``receiver``, in group order."""
+        return [sender for sender in self.group if receiver in self.receivers(sender)]
+
+    def address(self, host: str) -> str:
+        """The address friends send to (netconsole_address, set by discover.yml where the inventory has none)."""
+        if host not in self._addresses:
+            value = self.get(host, "netconsole_address")
+            self._addresses[host] = normalize_ip(value, f"netconsole_address of {host}")
+        return self._addresses[host]
+
+    def name(self, host: str) -> str:
+        """The directory the friends file ``host`` under."""
+        return str(self.get(host, "netconsole_name", host))
+
+    def sender(self, host: str) -> Sender:
+        return Sender(
+            host=host,
+            name=self.get(host, "netconsole_name", host),
+            targets=tuple(self.get(host, "sender_discovered") or ()),
+            # an INI inventory gives one reader as a string; list("ann") would be three readers
+            readers=tuple(as_list(self.get(host, "netconsole_readers"), f"netconsole_readers of {host}")),
+        )
 
 
 def receiver_friends(friends: object, variable: str = "receiver_friends") -> list[dict]:
@@ -134,23 +189,47 @@ def netconsole_merge_discovery(targets: list[dict], hops: list[dict]) -> list[di
 
 
 def netconsole_receivers(host: str, group: list[str], log_to: object = None) -> list[str]:
+    """Whom ``host`` logs to: ``log_to`` (its netconsole_log_to) if set, else the next host of the group."""
     try:
-        return receivers_of(host, list(group), log_to)
+        return receivers_of(host, list(group), log_to, f"netconsole_log_to of {host}")
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
 def netconsole_friends(receiver: str, group: list[str], hostvars: object) -> list[dict]:
+    """The receiver's friends (receiver_friends): each host that logs to it, by the source it discovered."""
     try:
-        return friends_of(receiver, list(group), hostvars)
+        inventory = Inventory(group, hostvars)
+        senders = [inventory.sender(host) for host in inventory.senders_to(receiver)]
+        if not senders:
+            return []
+        return friends_of(receiver, inventory.address(receiver), senders)
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
 def netconsole_targets_to(receivers: list[str], hostvars: object, extra: object = None) -> list[dict]:
     """Targets for this host's receivers with its ``netconsole_target`` settings (checked, named as written)."""
+    variable = "netconsole_target"
     try:
-        return targets_to(list(receivers), hostvars, extra)
+        settings = {} if extra is None else dict(as_mapping(extra, variable, "a mapping such as {extended: true}"))
+        for key in ("remote_ip", "remote_port"):
+            if key in settings:
+                raise NetconsoleError(
+                    f"{variable}.{key}: set by each receiver (its netconsole_address and receiver_port); remove it here"
+                )
+        checked = target_settings(settings, len(receivers), variable)
+        inventory = Inventory(receivers, hostvars)
+        addresses = [
+            (
+                inventory.address(receiver),
+                validate_port(
+                    inventory.get(receiver, "receiver_port", DEFAULT_REMOTE_PORT), f"receiver_port of {receiver}"
+                ),
+            )
+            for receiver in receivers
+        ]
+        return targets_to(addresses, checked)
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

@@ -8,15 +8,16 @@ from collections.abc import Callable
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.logswap.netconsole.plugins.filter.netconsole import Inventory
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
 from ansible_collections.logswap.netconsole.plugins.module_utils.relp import (
-    peers_of,
+    DEFAULT_PORT,
     queue_name,
-    relp_targets_to,
     tcp_port,
     validate_relp_targets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import (
+    check_fingerprint,
     check_fingerprints,
     check_path,
     check_size,
@@ -37,12 +38,46 @@ def _filter(function: Callable) -> Callable:
     return wrapped
 
 
+def _fingerprint_of(inventory: Inventory, host: str) -> str:
+    """The host's fingerprint; empty where it has the channel off (or, in check mode, no certificate yet)."""
+    value = inventory.get(host, "netconsole_relp_fingerprint")
+    if value is None:
+        raise NetconsoleError(
+            f"{host} has no netconsole_relp_fingerprint: its certificate was not read in this run (left out by "
+            "--limit?). Run the playbook on a host together with its friends, or set netconsole_reliable: false"
+        )
+    return check_fingerprint(value, f"netconsole_relp_fingerprint of {host}") if value else ""
+
+
 def relp_peers(receiver: str, group: list[str], hostvars: object) -> list[str]:
-    return peers_of(receiver, list(group), hostvars)
+    """Fingerprints a receiver pins: those of every host that logs to it (and has one), in group order."""
+    inventory = Inventory(group, hostvars)
+    peers = []
+    for sender in inventory.senders_to(receiver):
+        fp = _fingerprint_of(inventory, sender)
+        if fp and fp not in peers:
+            peers.append(fp)
+    return peers
 
 
 def relp_targets(receivers: list[str], hostvars: object) -> list[dict]:
-    return relp_targets_to(list(receivers), hostvars)
+    """Sender RELP targets: each receiver's address, RELP port and fingerprint (receivers without one left out)."""
+    inventory = Inventory(receivers, hostvars)
+    targets = []
+    for receiver in receivers:
+        fingerprint = _fingerprint_of(inventory, receiver)
+        if not fingerprint:
+            continue
+        port = inventory.get(receiver, "receiver_relp_port", DEFAULT_PORT)
+        targets.append(
+            {
+                "name": inventory.name(receiver),
+                "address": inventory.address(receiver),
+                "port": tcp_port(port, f"receiver_relp_port of {receiver}"),
+                "fingerprint": fingerprint,
+            }
+        )
+    return targets
 
 
 class FilterModule:

@@ -10,7 +10,6 @@ fingerprint of each host it logs to. Nothing here knows rsyslog; the templates d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     NetconsoleError,
@@ -21,7 +20,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import normalize_ip, validate_port
 from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import check_fingerprint
-from ansible_collections.logswap.netconsole.plugins.module_utils.topology import receivers_of
 
 DEFAULT_PORT = 2514
 TARGET_KEYS = ("name", "address", "port", "fingerprint")
@@ -42,47 +40,6 @@ def tcp_port(value: object, variable: str) -> int:
         return validate_port(value, variable)
     except NetconsoleError:
         raise NetconsoleError(f"{variable}: {value!r} is not a TCP port; give a number from 1 to 65535") from None
-
-
-def _fingerprint_of(host: str, hostvars: Mapping) -> str:
-    """The host's fingerprint; empty where it has the channel off (or, in check mode, no certificate yet)."""
-    value = hostvars[host].get("netconsole_relp_fingerprint")
-    if value is None:
-        raise NetconsoleError(
-            f"{host} has no netconsole_relp_fingerprint: its certificate was not read in this run (left out by "
-            "--limit?). Run the playbook on a host together with its friends, or set netconsole_reliable: false"
-        )
-    return check_fingerprint(value, f"netconsole_relp_fingerprint of {host}") if value else ""
-
-
-def peers_of(receiver: str, group: list[str], hostvars: Mapping) -> list[str]:
-    """Fingerprints a receiver pins: those of every host that logs to it (and has one), in group order."""
-    peers = []
-    for sender in group:
-        if receiver in receivers_of(sender, group, hostvars[sender].get("netconsole_log_to")):
-            fp = _fingerprint_of(sender, hostvars)
-            if fp and fp not in peers:
-                peers.append(fp)
-    return peers
-
-
-def relp_targets_to(receivers: list[str], hostvars: Mapping) -> list[dict]:
-    """Sender RELP targets: each receiver's address, RELP port and fingerprint (receivers without one left out)."""
-    targets = []
-    for receiver in receivers:
-        facts = hostvars[receiver]
-        fingerprint = _fingerprint_of(receiver, hostvars)
-        if not fingerprint:
-            continue
-        targets.append(
-            {
-                "name": str(facts.get("netconsole_name", receiver)),
-                "address": normalize_ip(facts.get("netconsole_address"), f"netconsole_address of {receiver}"),
-                "port": tcp_port(facts.get("receiver_relp_port", DEFAULT_PORT), f"receiver_relp_port of {receiver}"),
-                "fingerprint": fingerprint,
-            }
-        )
-    return targets
 
 
 def validate_relp_targets(value: object, variable: str = "sender_relp_targets") -> list[dict]:

@@ -1,15 +1,19 @@
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Who logs to whom: a ring by default, or each host's own list; each fact stated once."""
+"""Who logs to whom: a ring by default, or each host's own list; each fact stated once.
+
+Plain values in, plain values out: the filter layer (plugins/filter/netconsole.py) reads the inventory and
+names each value for the messages.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     as_bool,
     as_list,
-    as_mapping,
     check_keys,
     check_unique,
 )
@@ -21,14 +25,23 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     validate_port,
 )
 
-# What a host may set for all its targets; address and port come from each receiver's own facts.
+# What a host may set for all its targets; address and port come from each receiver.
 TARGET_SETTINGS = ("dev_name", "local_ip", "local_port", "remote_mac", "extended", "release")
 
 
-def receivers_of(host: str, group: list[str], log_to: object) -> list[str]:
-    """The hosts ``host`` sends to: ``netconsole_log_to`` if set, else the next host of the group."""
+@dataclass(frozen=True)
+class Sender:
+    """A host that logs to a receiver, as the receiver's friends list needs it."""
+
+    host: str  # for messages
+    name: str  # the directory its friends file it under
+    targets: tuple[dict, ...]  # its discovered targets (remote_ip, local_ip), normalized
+    readers: tuple[str, ...]
+
+
+def receivers_of(host: str, group: list[str], log_to: object, variable: str) -> list[str]:
+    """The hosts ``host`` sends to: the list ``log_to`` if given, else the next host of the group."""
     if log_to is not None:
-        variable = f"netconsole_log_to of {host}"
         names = as_list(log_to, variable)
         for name in names:
             if name not in group:
@@ -45,38 +58,21 @@ def receivers_of(host: str, group: list[str], log_to: object) -> list[str]:
     return [group[(group.index(host) + 1) % len(group)]]
 
 
-def friends_of(receiver: str, group: list[str], hostvars: Mapping) -> list[dict]:
-    """The receiver's friends: each sender that logs to it, from the source address it discovered."""
+def friends_of(receiver: str, address: str, senders: Iterable[Sender]) -> list[dict]:
+    """The receiver's friends: each sender, filed by the source addresses it discovered towards ``address``."""
     friends = []
-    for sender in group:
-        facts = hostvars[sender]
-        if receiver not in receivers_of(sender, group, facts.get("netconsole_log_to")):
-            continue
-        address = normalize_ip(hostvars[receiver].get("netconsole_address"), f"netconsole_address of {receiver}")
-        sources = [t["local_ip"] for t in facts.get("sender_discovered", []) if t["remote_ip"] == address]
+    for sender in senders:
+        sources = [t["local_ip"] for t in sender.targets if t["remote_ip"] == address]
         if not sources:
-            raise NetconsoleError(f"{sender} has no discovered target for {receiver} ({address}); run discovery first")
-        friends.append(
-            {
-                "name": facts.get("netconsole_name", sender),
-                "addresses": sorted(set(sources)),
-                # an INI inventory gives one reader as a string; list("ann") would be three readers
-                "readers": as_list(facts.get("netconsole_readers"), f"netconsole_readers of {sender}"),
-            }
-        )
+            raise NetconsoleError(
+                f"{sender.host} has no discovered target for {receiver} ({address}); run discovery first"
+            )
+        friends.append({"name": sender.name, "addresses": sorted(set(sources)), "readers": list(sender.readers)})
     return friends
 
 
-def target_settings(extra: object, receivers: int, variable: str = "netconsole_target") -> dict:
-    """A host's extra target settings, checked and normalized, named as the user wrote them."""
-    if extra is None:
-        return {}
-    settings = dict(as_mapping(extra, variable, "a mapping such as {extended: true}"))
-    for key in ("remote_ip", "remote_port"):
-        if key in settings:
-            raise NetconsoleError(
-                f"{variable}.{key}: set by each receiver (its netconsole_address and receiver_port); remove it here"
-            )
+def target_settings(settings: dict, receivers: int, variable: str) -> dict:
+    """A host's extra target settings (a mapping without remote_ip and remote_port), checked and normalized."""
     check_keys(settings, TARGET_SETTINGS, variable)
     if settings.get("remote_mac") not in (None, "") and receivers > 1:
         raise NetconsoleError(
@@ -95,17 +91,6 @@ def target_settings(extra: object, receivers: int, variable: str = "netconsole_t
     return {key: checks[key](value, f"{variable}.{key}") for key, value in settings.items() if value not in (None, "")}
 
 
-def targets_to(receivers: list[str], hostvars: Mapping, extra: object = None) -> list[dict]:
-    """Sender targets for ``receivers``: their address and receiver port, plus this host's target settings."""
-    settings = target_settings(extra, len(receivers))
-    targets = []
-    for receiver in receivers:
-        facts = hostvars[receiver]
-        # named as the user wrote them, on the receiver's side, not as the sender_targets they become
-        target = {
-            "remote_ip": normalize_ip(facts.get("netconsole_address"), f"netconsole_address of {receiver}"),
-            "remote_port": validate_port(facts.get("receiver_port", 6666), f"receiver_port of {receiver}"),
-        }
-        target.update(settings)
-        targets.append(target)
-    return targets
+def targets_to(receivers: list[tuple[str, int]], settings: dict) -> list[dict]:
+    """Sender targets for receivers given as (checked address, checked port), plus checked ``settings``."""
+    return [{"remote_ip": address, "remote_port": port, **settings} for address, port in receivers]
