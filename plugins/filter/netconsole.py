@@ -12,6 +12,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import a
 from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
     missing_readers,
+    receiver_state,
     validate_friends,
     validate_receiver,
 )
@@ -31,6 +32,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     validate_targets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.nftrules import blocking_chains
+from ansible_collections.logswap.netconsole.plugins.module_utils.relp import tcp_port
 from ansible_collections.logswap.netconsole.plugins.module_utils.topology import (
     Sender,
     friends_of,
@@ -104,6 +106,17 @@ def receiver_settings(settings: object, os_family: str = "Debian") -> dict:
         return validate_receiver(settings, str(os_family))
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
+
+
+def receiver_state_of(checked: object, relp_port: object = None) -> dict:
+    """The fact receiver_state (module_utils.friends.receiver_state) from receiver_settings' result."""
+    if not isinstance(checked, dict) or "friends" not in checked:
+        raise AnsibleFilterError("receiver_state: expected the result of the receiver_settings filter")
+    try:
+        port = None if relp_port in (None, "") else tcp_port(relp_port, "receiver_relp_port")
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return receiver_state(checked, port)
 
 
 def receiver_missing_readers(friends: list[dict], accounts: dict, variable: str = "receiver_friends") -> list[str]:
@@ -316,6 +329,7 @@ class FilterModule:
             "receiver_friends": receiver_friends,
             "receiver_missing_readers": receiver_missing_readers,
             "receiver_settings": receiver_settings,
+            "receiver_state": receiver_state_of,
             "netconsole_targets": netconsole_targets,
             "netconsole_parameter": netconsole_parameter,
             "netconsole_parameter_bound": netconsole_parameter_bound,

@@ -18,6 +18,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.features import
     SYSDATA_FILES,
     FeaturePlan,
     Offered,
+    counter_change,
     offered_features,
     plan_features,
 )
@@ -123,6 +124,49 @@ class ConfigfsStore:
 
     def remove_userdata(self, name: str, key: str) -> None:
         os.rmdir(self.path(name, "userdata", key))
+
+    def targets(self) -> list[str]:
+        """The names of the targets (directories with an ``enabled`` file; configfs shows nothing else here)."""
+        return [name for name in self.names() if os.path.isfile(self.path(name, "enabled"))]
+
+    def enabled(self, name: str) -> bool:
+        return normalize_live("enabled", self.read(name, "enabled")) == "1"
+
+
+def counter_note(counter_dir: str | None, name: str) -> str | None:
+    """Where the target module keeps a target's transmit_errors of the previous run (None: no note kept)."""
+    return os.path.join(counter_dir, f"{name}.transmit_errors") if counter_dir else None
+
+
+def read_counter_note(counter_dir: str | None, name: str) -> str | None:
+    note = counter_note(counter_dir, name)
+    if note and os.path.isfile(note):
+        with open(note, encoding="ascii", errors="replace") as handle:
+            return handle.read()
+    return None
+
+
+def write_counter_note(counter_dir: str | None, name: str, value: int) -> None:
+    note = counter_note(counter_dir, name)
+    if note:
+        os.makedirs(os.path.dirname(note), mode=0o755, exist_ok=True)
+        with open(note + ".tmp", "w", encoding="ascii") as handle:
+            handle.write(f"{value}\n")
+        os.replace(note + ".tmp", note)
+
+
+def live_targets(store: ConfigfsStore, counter_dir: str | None = None) -> list[dict]:
+    """Every target in configfs as the kernel shows it (read-only; the counter notes are the target module's).
+
+    Each: ``name``, ``enabled``, ``state`` (every attribute, as :meth:`TargetReconciler.snapshot` reads it) and
+    ``transmit_errors`` (:func:`counter_change` against the note of the sender's last run).
+    """
+    found = []
+    for name in store.targets():
+        state = TargetReconciler(store, name).snapshot() or {}
+        counter = counter_change(read_counter_note(counter_dir, name), store.counter(name, "transmit_errors"))
+        found.append({"name": name, "enabled": state.get("enabled") == "1", "state": state, "transmit_errors": counter})
+    return found
 
 
 def write_order(wanted: dict[str, str]) -> tuple[str, ...]:

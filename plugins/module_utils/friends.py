@@ -357,3 +357,30 @@ def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
         "cap": cap_plan(settings.get("receiver_friend_max_bytes"), settings.get("receiver_log_root")),
         "events": validate_events(settings, friends),
     }
+
+
+# Where the receiver files a friend's lines, under <log root>/<friend>/ (rsyslog.conf.j2, relp.conf.j2).
+CONSOLE_LOG = "console.log"  # netconsole's datagrams
+KERNEL_LOG = "kernel.log"  # the reliable channel's records
+
+
+def receiver_state(checked: Mapping, relp_port: int | None = None) -> dict:
+    """What the receiver role exports as the fact ``receiver_state``: its friends, their files and its ports.
+
+    ``checked`` is :func:`validate_receiver`'s result; ``relp_port`` the reliable channel's port, None when it is
+    off. Playbooks and tests read the files here instead of building ``<log root>/<name>/console.log`` again.
+    """
+    root = checked["log_root"]
+    return {
+        "log_root": root,
+        "ports": {"udp": checked["port"], "relp": relp_port},
+        "friends": [dict(friend) for friend in checked["friends"]],
+        "files": {
+            friend["name"]: {
+                "dir": f"{root}/{friend['name']}",
+                "console": f"{root}/{friend['name']}/{CONSOLE_LOG}",
+                "kernel": f"{root}/{friend['name']}/{KERNEL_LOG}",
+            }
+            for friend in checked["friends"]
+        },
+    }

@@ -100,22 +100,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import CONFIGFS_ROOT
+from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import ConfigfsStore
 
 MAX_TEXT = 900
 
 
 def live_target_exists() -> bool:
-    if not os.path.isdir(CONFIGFS_ROOT):
-        return False
-    for name in os.listdir(CONFIGFS_ROOT):
-        try:
-            with open(os.path.join(CONFIGFS_ROOT, name, "enabled"), encoding="ascii") as handle:
-                if handle.read().strip() in ("1", "Y"):
-                    return True
-        except OSError:
-            continue
-    return False
+    store = ConfigfsStore()
+    return any(store.enabled(name) for name in store.targets())
 
 
 def in_container() -> bool:

@@ -233,7 +233,9 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import
     TargetReconciler,
     desired_attributes,
     format_state,
+    read_counter_note,
     validate_userdata,
+    write_counter_note,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change, features_summary
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import (
@@ -320,19 +322,10 @@ def report_features(module: AnsibleModule, reconciler: TargetReconciler, name: s
             "summary": features_summary(name, None, None),
         }
     current = reconciler.store.counter(name, "transmit_errors")
-    note = (
-        os.path.join(module.params["counter_dir"], f"{name}.transmit_errors") if module.params["counter_dir"] else None
-    )
-    previous = None
-    if note and os.path.isfile(note):
-        with open(note, encoding="ascii", errors="replace") as handle:
-            previous = handle.read()
-    counter = counter_change(previous, current)
-    if note and current is not None and not module.check_mode:
-        os.makedirs(os.path.dirname(note), mode=0o755, exist_ok=True)
-        with open(note + ".tmp", "w", encoding="ascii") as handle:
-            handle.write(f"{current}\n")
-        os.replace(note + ".tmp", note)
+    counter_dir = module.params["counter_dir"]
+    counter = counter_change(read_counter_note(counter_dir, name), current)
+    if current is not None and not module.check_mode:
+        write_counter_note(counter_dir, name, current)
     features = dict(plan.report() if plan else {}, offered=reconciler.offered().names())
     return {"features": features, "transmit_errors": counter, "summary": features_summary(name, plan, counter)}
 

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from fake_configfs import FakeKernelConfigfs
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.configfs import (
+    ConfigfsStore,
     TargetReconciler,
     desired_attributes,
     format_state,
+    live_targets,
+    read_counter_note,
     validate_userdata,
+    write_counter_note,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import NetconsoleError, Target
 
@@ -276,3 +282,25 @@ def test_ipv6_values_read_back_compare_equal(kernel):
 def test_diff_text_is_stable():
     assert format_state({"b": "2", "a": "1"}) == "a = 1\nb = 2\n"
     assert format_state(None) == ""
+
+
+def test_live_targets_read_every_target_and_its_errors_since_the_last_run(tmp_path):
+    store = FakeKernelConfigfs(str(tmp_path / "netconsole"), release="6.13")
+    reconcile(store)
+    TargetReconciler(store, "spare").present(desired_attributes(FRIEND), enabled=False)
+    store.set_transmit_errors("cmdline0", 5)
+    notes = tmp_path / "notes"
+    write_counter_note(str(notes), "cmdline0", 2)
+    os.mkdir(os.path.join(store.root, "half-made"))  # no attributes (yet): not a target to read
+    found = {t["name"]: t for t in live_targets(store, str(notes))}
+    assert sorted(found) == ["cmdline0", "spare"]
+    assert found["cmdline0"]["enabled"] and not found["spare"]["enabled"]
+    assert found["cmdline0"]["state"]["remote_ip"] == "192.0.2.2"
+    assert found["cmdline0"]["transmit_errors"] == {"transmit_errors": 5, "previous": 2, "change": 3, "reset": False}
+    assert found["spare"]["transmit_errors"]["previous"] is None
+    assert read_counter_note(str(notes), "cmdline0") == "2\n"
+    assert [store.enabled(name) for name in store.targets()] == [True, False]
+
+
+def test_without_configfs_there_is_no_target(tmp_path):
+    assert live_targets(ConfigfsStore(str(tmp_path / "absent"))) == []
