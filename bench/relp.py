@@ -31,10 +31,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
-import netns
 from lock import heavy_lock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
+from logswap_testlib import link_namespaces, make_namespaces, relp_test_input, remove_namespaces
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "relp"
@@ -47,15 +50,6 @@ QUEUE = "logswap_relp_receiver"  # the sender role's queue file name for the fri
 FILLER = "usb 1-1: new high-speed USB device number 5 using xhci_hcd, link up 1000Mbps full-duplex"
 LINE = re.compile(rb" \d+,(\d+),[^;]*;relp-number (\d+) ")
 
-# The forwarding ruleset's test input, as in extensions/molecule/reliable: the number is the sequence number.
-TEST_INPUT = """
-module(load="imfile")
-ruleset(name="logswap_relp_bench") {{
-    set $!sequnum = field($msg, 32, 2);
-    call logswap_relp_kernel
-}}
-input(type="imfile" file="{numbers}" tag="kernel" facility="kern" severity="warning" ruleset="logswap_relp_bench")
-"""
 # Queue statistics every second (records enqueued, moved to disk, discarded), per end. rsyslogd -n writes its
 # own messages to its stderr, kept in <end>-rsyslog.log.
 COMMON = """global(workDirectory="{work}")
@@ -76,11 +70,12 @@ def record(i: int) -> str:
 
 
 def netns_setup() -> None:
-    netns.veth_pair(((SND, "lsbs0", SND_IP), (RCV, "lsbr0", RCV_IP)))
+    make_namespaces(SND, RCV)
+    link_namespaces((SND, "lsbs0", [f"{SND_IP}/24"]), (RCV, "lsbr0", [f"{RCV_IP}/24"]))
 
 
 def netns_teardown() -> None:
-    netns.remove(SND, RCV)
+    remove_namespaces(SND, RCV)
 
 
 def render(extra: dict) -> None:
@@ -265,13 +260,23 @@ def warm_up(sender: End, arrivals: Arrivals, numbers: Path) -> None:
         raise RuntimeError(f"record 0 never arrived; see {sender.own} and {WORK / 'receiver-rsyslog.log'}")
 
 
-def sustained(sender: End, receiver: End, count: int) -> dict:
+@contextlib.contextmanager
+def connected(sender: End, receiver: End) -> Iterator[tuple[Path, Arrivals]]:
+    """Both ends started afresh and record 0 through (the connection up and pinned both ways); both stopped after."""
     numbers, arrivals = fresh_run(sender, receiver)
-    receiver.start()
-    wait_relp_listening()
-    sender.start()
     try:
+        receiver.start()
+        wait_relp_listening()
+        sender.start()
         warm_up(sender, arrivals, numbers)
+        yield numbers, arrivals
+    finally:
+        sender.stop()
+        receiver.stop()
+
+
+def sustained(sender: End, receiver: End, count: int) -> dict:
+    with connected(sender, receiver) as (numbers, arrivals):
         cpu = sender.cpu_seconds(), receiver.cpu_seconds()
         start = time.monotonic()
         write_records(numbers, 1, count)
@@ -279,9 +284,6 @@ def sustained(sender: End, receiver: End, count: int) -> dict:
         last = arrivals.wait_for(1, count, "sustained", quiet=30)
         cpu = sender.cpu_seconds() - cpu[0], receiver.cpu_seconds() - cpu[1]
         stats = queue_summary(sender.queue_stats())
-    finally:
-        sender.stop()
-        receiver.stop()
     seconds = last - start
     return {
         "records": count,
@@ -317,12 +319,7 @@ def wait_queued(sender: End, total: int, timeout: float) -> tuple[float, dict]:
 
 
 def backlog(sender: End, receiver: End, count: int, queue_wait: float) -> dict:
-    numbers, arrivals = fresh_run(sender, receiver)
-    receiver.start()
-    wait_relp_listening()
-    sender.start()
-    try:
-        warm_up(sender, arrivals, numbers)
+    with connected(sender, receiver) as (numbers, arrivals):
         receiver.stop()  # the friend is down: nothing is in flight (record 0 was acknowledged)
         write_records(numbers, 1, count)
         queued_seconds, queued = wait_queued(sender, count + 1, timeout=queue_wait)
@@ -343,9 +340,6 @@ def backlog(sender: End, receiver: End, count: int, queue_wait: float) -> dict:
         sender_cpu = sender.cpu_seconds() - cpu
         stats = queue_summary(sender.queue_stats())
         left = queue_files(sender.work)
-    finally:
-        sender.stop()
-        receiver.stop()
     return {
         "records": count,
         "queue_seconds": queued_seconds,
@@ -476,7 +470,7 @@ def main() -> int:
         with heavy_lock():
             results["load_before"] = [round(x, 2) for x in os.getloadavg()]
             for label, params in variants.items():
-                sender_body = variant_config(params) + TEST_INPUT.format(numbers=WORK / "numbers")
+                sender_body = variant_config(params) + relp_test_input(str(WORK / "numbers"), "logswap_relp_bench")
                 sender, receiver = End("sender", SND, sender_body), End("receiver", RCV, receiver_body)
                 run = {}
                 if args.only != "backlog":

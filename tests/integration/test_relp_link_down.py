@@ -25,7 +25,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from logswap_testlib import COLLECTIONS, ROOT, need_program, need_root, sh
+from logswap_testlib import (
+    COLLECTIONS,
+    ROOT,
+    link_namespaces,
+    make_namespaces,
+    need_program,
+    need_root,
+    relp_test_input,
+    remove_namespaces,
+    sh,
+)
 
 PREFIX = "lsf" + uuid.uuid4().hex[:4]
 SND, RCV, GW = f"{PREFIX}-snd", f"{PREFIX}-rcv", f"{PREFIX}-gw"
@@ -34,15 +44,6 @@ SND_DEV = f"{PREFIX}s"
 RELP_PORT = 2514
 PLAYBOOK = ROOT / "tests" / "lib" / "render_relp.yml"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
-# The forwarding ruleset's test input, as in extensions/molecule/reliable and bench/relp.py.
-TEST_INPUT = """
-module(load="imfile")
-ruleset(name="logswap_relp_test") {{
-    set $!sequnum = field($msg, 32, 2);
-    call logswap_relp_kernel
-}}
-input(type="imfile" file="{numbers}" tag="kernel" facility="kern" severity="warning" ruleset="logswap_relp_test")
-"""
 HEARTBEAT = 30  # the sender role's immark interval
 ARRIVAL = HEARTBEAT + 45  # one heartbeat, omrelp's retry (5 s) and a TLS reconnect, on a loaded machine
 
@@ -51,30 +52,20 @@ def ip(*args: str) -> None:
     sh("ip", *args)
 
 
-def link_pair(ns_a: str, dev_a: str, addr_a: str, ns_b: str, dev_b: str, addr_b: str) -> None:
-    ip("link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b)
-    for ns, dev, address in ((ns_a, dev_a, addr_a), (ns_b, dev_b, addr_b)):
-        ip("-n", ns, "addr", "add", f"{address}/24", "dev", dev)
-        ip("-n", ns, "link", "set", dev, "up")
-
-
 @pytest.fixture
 def network():
     need_root()
     try:
-        for ns in (SND, RCV, GW):
-            ip("netns", "add", ns)
-            ip("-n", ns, "link", "set", "lo", "up")
-        link_pair(SND, SND_DEV, SND_IP, RCV, f"{PREFIX}r", RCV_IP)
-        link_pair(SND, f"{PREFIX}g", SND_GW_IP, GW, f"{PREFIX}h", GW_IP)
+        make_namespaces(SND, RCV, GW)
+        link_namespaces((SND, SND_DEV, [f"{SND_IP}/24"]), (RCV, f"{PREFIX}r", [f"{RCV_IP}/24"]))
+        link_namespaces((SND, f"{PREFIX}g", [f"{SND_GW_IP}/24"]), (GW, f"{PREFIX}h", [f"{GW_IP}/24"]))
         ip("-n", SND, "route", "add", "default", "via", GW_IP)
         ip("-n", GW, "route", "add", "10.96.0.0/24", "via", SND_GW_IP)
         # nothing listens there: a segment of the sender's connection is answered with a reset
         ip("-n", GW, "addr", "add", f"{RCV_IP}/32", "dev", "lo")
         yield
     finally:
-        for ns in (SND, RCV, GW):
-            sh("ip", "netns", "del", ns, check=False)
+        remove_namespaces(SND, RCV, GW)
 
 
 def render(work: Path) -> None:
@@ -143,7 +134,7 @@ def test_a_record_written_while_the_link_is_down_arrives_although_the_sender_sta
         while f":{RELP_PORT:04X} " not in sh("ip", "netns", "exec", RCV, "cat", "/proc/net/tcp").stdout:
             assert time.monotonic() < deadline, "the receiver's rsyslogd did not listen on the RELP port"
             time.sleep(0.1)
-        sender_body = (tmp_path / "sender-relp.conf").read_text() + TEST_INPUT.format(numbers=numbers)
+        sender_body = (tmp_path / "sender-relp.conf").read_text() + relp_test_input(str(numbers))
         sender = start(SND, tmp_path, "sender", sender_body)
         write(numbers, 1, 200)
         before = wait_for(kernel_log, 200, 30)

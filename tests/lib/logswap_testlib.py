@@ -90,24 +90,60 @@ def render_receiver(extra: dict) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def make_namespaces(*namespaces: str) -> None:
+    """Network namespaces made afresh (a leftover of an interrupted run is removed first), loopback up."""
+    remove_namespaces(*namespaces)
+    for ns in namespaces:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def remove_namespaces(*namespaces: str) -> None:
+    for ns in namespaces:
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def link_namespaces(a: tuple[str, str, list[str]], b: tuple[str, str, list[str]]) -> None:
+    """A veth pair between two namespaces: (namespace, device, [address/len, ...]) for each end, up.
+
+    IPv6 addresses without duplicate address detection, so they are usable at once.
+    """
+    (ns_a, dev_a, _), (ns_b, dev_b, _) = a, b
+    sh("ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b)
+    for ns, dev, addresses in (a, b):
+        for address in addresses:
+            sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+
+
 @contextmanager
 def veth_namespaces(prefix: str, tx_addresses: list[str], rx_addresses: list[str]) -> Iterator[tuple[str, str]]:
     """Two namespaces ``<prefix>-tx`` and ``<prefix>-rx`` joined by a veth pair (``<prefix>t``, ``<prefix>r``)
-    with the given ``address/len`` each (IPv6 without duplicate address detection); removed afterwards."""
+    with the given ``address/len`` each; removed afterwards."""
     tx, rx = f"{prefix}-tx", f"{prefix}-rx"
-    for ns in (tx, rx):
-        sh("ip", "netns", "add", ns)
+    make_namespaces(tx, rx)
     try:
-        sh("ip", "link", "add", f"{prefix}t", "netns", tx, "type", "veth", "peer", "name", f"{prefix}r", "netns", rx)
-        for ns, dev, addresses in ((tx, f"{prefix}t", tx_addresses), (rx, f"{prefix}r", rx_addresses)):
-            for address in addresses:
-                sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        link_namespaces((tx, f"{prefix}t", tx_addresses), (rx, f"{prefix}r", rx_addresses))
         yield tx, rx
     finally:
-        for ns in (tx, rx):
-            sh("ip", "netns", "del", ns, check=False)
+        remove_namespaces(tx, rx)
+
+
+def relp_test_input(numbers: str, ruleset: str = "logswap_relp_test") -> str:
+    """An rsyslog file input bound to the sender role's forwarding ruleset, in place of the kernel's log.
+
+    The kernel input cannot run in a container or a namespace (it would read this machine's kernel log), so the
+    tests (integration, the reliable scenario) and bench/relp.py feed ``numbers`` through it; the second word of
+    each line is its sequence number.
+    """
+    return f"""
+module(load="imfile")
+ruleset(name="{ruleset}") {{
+    set $!sequnum = field($msg, 32, 2);
+    call logswap_relp_kernel
+}}
+input(type="imfile" file="{numbers}" tag="kernel" facility="kern" severity="warning" ruleset="{ruleset}")
+"""
 
 
 def wait_udp_port(netns: str, port: int, tables: tuple[str, ...] = ("udp",), what: str = "the receiver") -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,14 +23,11 @@ NUMBERS = "/var/tmp/relp-numbers"
 KERNEL_LOG = "/var/log/remote/amy/kernel.log"
 RSYSLOG = "syslog.socket rsyslog.service"
 
-TEST_INPUT = f"""
-module(load="imfile")
-ruleset(name="logswap_relp_test") {{
-    set $!sequnum = field($msg, 32, 2);
-    call logswap_relp_kernel
-}}
-input(type="imfile" file="{NUMBERS}" tag="kernel" facility="kern" severity="warning" ruleset="logswap_relp_test")
-"""
+# the forwarding ruleset fed from a file, as in the integration test and bench/relp.py (tests/lib)
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lib"))
+from logswap_testlib import relp_test_input  # noqa: E402
+
+TEST_INPUT = relp_test_input(NUMBERS)
 
 
 def sh(container: str, script: str, check: bool = True) -> str:
