@@ -249,6 +249,9 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
 CONFIGFS_MOUNT = os.path.dirname(CONFIGFS_ROOT)
 
 
+PROC_CMDLINE = "/proc/cmdline"  # the running kernel's command line (a unit test points it at a file)
+
+
 def is_mounted(path: str) -> bool:
     with open("/proc/self/mounts", encoding="utf-8") as handle:
         return any(line.split()[1] == path for line in handle if len(line.split()) > 2)
@@ -284,7 +287,7 @@ def running_from_cmdline(name: str, wanted: Target) -> bool:
     """Did the kernel command line start exactly the wanted target under this name (cmdlineN)?"""
     if not name.startswith("cmdline") or not name[len("cmdline") :].isdigit():
         return False
-    with open("/proc/cmdline", encoding="utf-8") as handle:
+    with open(PROC_CMDLINE, encoding="utf-8") as handle:
         value = parameter_from_cmdline(handle.read())
     if not value:
         return False
