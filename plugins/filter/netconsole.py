@@ -174,7 +174,9 @@ def netconsole_parameter(targets: object, variable: str = "sender_targets") -> s
     """The ``netconsole=`` value for targets, within the kernel's 255-character limit."""
     try:
         checked = [
-            Target(**{k: t[k] for k in TARGET_FIELDS if t.get(k) is not None}, variable=f"{variable}[{index}]")
+            Target(
+                **{k: t[k] for k in TARGET_FIELDS if t.get(k) is not None}, variable=f"{variable}[{index}]"
+            ).validated()
             for index, t in enumerate(targets)
         ]
         return format_parameter(checked, variable)

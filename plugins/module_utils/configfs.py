@@ -176,9 +176,9 @@ def write_order(wanted: dict[str, str]) -> tuple[str, ...]:
     return WRITE_ORDER
 
 
-def desired_attributes(target: Target) -> dict[str, str]:
-    """Attribute values as the kernel prints them; unset fields are left to the kernel."""
-    t = target.validated()
+def desired_attributes(t: Target) -> dict[str, str]:
+    """Attribute values of a checked target (:meth:`Target.validated`) as the kernel prints them; unset fields are
+    left to the kernel."""
     wanted = {
         "local_port": str(t.local_port),
         "remote_port": str(t.remote_port),

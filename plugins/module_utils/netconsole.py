@@ -166,9 +166,8 @@ class Target:
         )
 
 
-def format_target(target: Target) -> str:
-    """``[+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]`` for one target."""
-    t = target.validated()
+def format_target(t: Target) -> str:
+    """``[+][r][src-port]@[src-ip]/[dev],[tgt-port]@<tgt-ip>/[tgt-mac]`` for one target, checked by its caller."""
     flags = ("+" if t.extended else "") + ("r" if t.release else "")
     return (
         f"{flags}{t.local_port}@{t.local_ip or ''}/{t.dev_name or ''},"
@@ -177,7 +176,7 @@ def format_target(target: Target) -> str:
 
 
 def format_parameter(targets: list[Target], variable: str = "sender_targets") -> str:
-    """The value of ``netconsole=`` for several targets, checked against the kernel's limit."""
+    """The value of ``netconsole=`` for checked targets (:meth:`Target.validated`), within the kernel's limit."""
     if not targets:
         raise NetconsoleError(f"{variable}: at least one target is needed")
     value = ";".join(format_target(t) for t in targets)
@@ -221,10 +220,9 @@ def validate_targets(targets: object, variable: str = "sender_targets", allow_ma
 
 
 def shortest_parameter_length(targets: Iterable[Target]) -> int:
-    """The shortest ``netconsole=`` value discovery can lead to: what it fills, at its shortest."""
+    """The shortest ``netconsole=`` value discovery can lead to (checked targets): what it fills, at its shortest."""
     filled = []
-    for target in targets:
-        t = target.validated(allow_mac=True)
+    for t in targets:
         filled.append(
             Target(
                 **{

@@ -284,7 +284,7 @@ def load_netconsole(module: AnsibleModule) -> str | None:
 
 
 def running_from_cmdline(name: str, wanted: Target) -> bool:
-    """Did the kernel command line start exactly the wanted target under this name (cmdlineN)?"""
+    """Did the kernel command line start exactly the wanted (checked) target under this name (cmdlineN)?"""
     if not name.startswith("cmdline") or not name[len("cmdline") :].isdigit():
         return False
     with open(PROC_CMDLINE, encoding="utf-8") as handle:
@@ -296,7 +296,7 @@ def running_from_cmdline(name: str, wanted: Target) -> bool:
     except NetconsoleError:
         return False
     index = int(name[len("cmdline") :])
-    return index < len(booted) and booted[index] == wanted.validated()
+    return index < len(booted) and booted[index] == wanted
 
 
 def build_target(params: dict) -> Target:

@@ -23,7 +23,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
 
 
 def test_defaults_give_the_kernels_own_shape():
-    assert format_target(Target(remote_ip="203.0.113.2")) == "6665@/,6666@203.0.113.2/"
+    assert format_target(Target(remote_ip="203.0.113.2").validated()) == "6665@/,6666@203.0.113.2/"
 
 
 def test_full_target_as_in_the_classic_setup():
@@ -33,22 +33,22 @@ def test_full_target_as_in_the_classic_setup():
         dev_name="eth0",
         remote_mac="00:1D:D4:E2:43:01",
     )
-    assert format_target(target) == "6665@198.51.100.1/eth0,6666@203.0.113.2/00:1d:d4:e2:43:01"
+    assert format_target(target.validated()) == "6665@198.51.100.1/eth0,6666@203.0.113.2/00:1d:d4:e2:43:01"
 
 
 def test_extended_and_release_flags():
     target = Target(remote_ip="10.0.0.2", extended=True, release=True, local_port=4444, remote_port=9353)
-    assert format_target(target) == "+r4444@/,9353@10.0.0.2/"
+    assert format_target(target.validated()) == "+r4444@/,9353@10.0.0.2/"
 
 
 def test_release_without_extended_is_refused():
     with pytest.raises(NetconsoleError, match=r"release.*extended: true"):
-        format_target(Target(remote_ip="10.0.0.2", release=True))
+        format_target(Target(remote_ip="10.0.0.2", release=True).validated())
 
 
 def test_ipv6_addresses_are_compressed():
     target = Target(remote_ip="2001:DB8:0:0::2", local_ip="2001:db8::0:1", dev_name="eth1")
-    assert format_target(target) == "6665@2001:db8::1/eth1,6666@2001:db8::2/"
+    assert format_target(target.validated()) == "6665@2001:db8::1/eth1,6666@2001:db8::2/"
 
 
 def test_mixed_ip_versions_are_refused_naming_both():
@@ -59,7 +59,7 @@ def test_mixed_ip_versions_are_refused_naming_both():
 def test_interface_given_as_mac_is_never_written():
     target = Target(remote_ip="10.0.0.2", dev_name="52-54-00-AA-BB-CC", variable="t")
     with pytest.raises(NetconsoleError, match=r"t\.dev_name: '52-54-00-AA-BB-CC' is a MAC address; configfs"):
-        format_target(target)
+        format_target(target.validated())
     assert target.validated(allow_mac=True).dev_name == "52:54:00:aa:bb:cc"
     # a command line that already holds one is read, to be replaced by a name
     assert parse_target("6665@/52:54:00:aa:bb:cc,6666@10.0.0.2/").dev_name == "52:54:00:aa:bb:cc"
@@ -150,17 +150,17 @@ def test_cmdline_takeover_needs_linux_6_7(release, expected):
 def test_extended_written_as_text_false_gives_a_plain_target(text, expected):
     target = Target(remote_ip="10.0.0.2", extended=text, variable="t").validated()
     assert target.extended is expected
-    assert format_target(target) == "6665@/,6666@10.0.0.2/"
+    assert format_target(target.validated()) == "6665@/,6666@10.0.0.2/"
 
 
 def test_extended_and_release_written_as_text_true():
     target = Target(remote_ip="10.0.0.2", extended="yes", release="True").validated()
     assert (target.extended, target.release) == (True, True)
-    assert format_target(target).startswith("+r")
+    assert format_target(target.validated()).startswith("+r")
 
 
 def test_release_no_with_extended_is_no_release():
-    assert format_target(Target(remote_ip="10.0.0.2", extended=True, release="no")).startswith("+6665")
+    assert format_target(Target(remote_ip="10.0.0.2", extended=True, release="no").validated()).startswith("+6665")
 
 
 def test_release_true_with_extended_false_as_text_is_refused():
