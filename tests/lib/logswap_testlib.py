@@ -197,3 +197,41 @@ class EventsService:
         assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
         self.proc.send_signal(signum)
         self.proc.wait(10)
+
+
+def receiver_states(inventory: str, hosts: str = "netconsole") -> dict[str, dict]:
+    """Each receiver's ``receiver_state``, the receiver role's own fact, read through its entry point ``state``
+    (which changes nothing). ``hosts`` is the group: ``netconsole`` runs the collection's discovery first and
+    gives each host its friends as playbooks/netconsole.yml does; any other group has its receiver_friends."""
+    with tempfile.TemporaryDirectory() as out:
+        friends = "inventory_hostname | logswap.netconsole.netconsole_friends(groups['netconsole'], hostvars)"
+        learn: dict = {
+            "name": "Set receiver_state",
+            "ansible.builtin.include_role": {"name": "logswap.netconsole.receiver", "tasks_from": "state"},
+        }
+        if hosts == "netconsole":  # as playbooks/netconsole.yml gives each host its friends
+            learn.update(vars={"receiver_friends": "{{ " + friends + " }}"}, when=friends + " | length > 0")
+        keep = {
+            "name": "Keep it for the tests",
+            "ansible.builtin.copy": {
+                "content": "{{ receiver_state | to_json }}",
+                "dest": out + "/{{ inventory_hostname }}.json",
+                "mode": "0600",
+            },
+            "delegate_to": "localhost",
+            "when": "receiver_state is defined",
+        }
+        plays = [{"name": "Learn receiver_state", "hosts": hosts, "gather_facts": False, "tasks": [learn, keep]}]
+        if hosts == "netconsole":
+            plays.insert(0, {"ansible.builtin.import_playbook": "logswap.netconsole.discover"})
+        playbook = Path(out) / "receiver_state.yml"
+        playbook.write_text(json.dumps(plays))
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", inventory, str(playbook)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
+        )
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        return {path.stem: json.loads(path.read_text()) for path in Path(out).glob("*.json")}

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import testinfra
+
+# receiver_state read through the role (tests/lib, shared with the other scenarios)
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lib"))
+from logswap_testlib import receiver_states
 
 testinfra_hosts = ["ansible://ann", "ansible://ben"]
 FRIEND = {"ann": "ben", "ben": "ann"}
@@ -18,21 +25,29 @@ def name_of(host) -> str:
     return host.backend.get_hostname()
 
 
+@functools.cache
+def states() -> dict[str, dict]:
+    """Each receiver's receiver_state: the friends' files as the receiver role says."""
+    return receiver_states(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
 def test_the_friends_lines_are_in_their_own_directory(host):
     friend = FRIEND[name_of(host)]
-    log = host.file(f"/var/log/remote/{friend}/console.log")
+    log = host.file(states()[name_of(host)]["files"][friend]["console"])
     assert log.exists and "logswap-canary" in log.content_string
     assert all(line.split()[1] == ADDRESS[friend] for line in log.content_string.splitlines())
 
 
 def test_only_the_friend_reads_and_nobody_else(host):
     me, friend = name_of(host), FRIEND[name_of(host)]
-    directory = host.file(f"/var/log/remote/{friend}")
+    mine = states()[me]["files"][friend]
+    directory = host.file(mine["dir"])
     assert (directory.user, directory.group, directory.mode) == ("root", "adm", 0o750)
-    assert host.run(f"runuser -u {friend} -- cat /var/log/remote/{friend}/console.log").rc == 0
-    assert host.run(f"runuser -u mallory -- cat /var/log/remote/{friend}/console.log").rc != 0
-    assert not host.file(f"/var/log/remote/{me}").exists
-    acl = host.check_output(f"getfacl -p /var/log/remote/{friend}")
+    assert host.run(f"runuser -u {friend} -- cat {mine['console']}").rc == 0
+    assert host.run(f"runuser -u mallory -- cat {mine['console']}").rc != 0
+    assert list(states()[me]["files"]) == [friend]
+    assert not host.file(f"{states()[me]['log_root']}/{me}").exists
+    acl = host.check_output(f"getfacl -p {mine['dir']}")
     assert f"default:user:{friend}:r-x" in acl and "mallory" not in acl
 
 

@@ -9,7 +9,7 @@ import json
 import os
 import re
 import subprocess
-import tempfile
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
+
+# receiver_state read through the role (tests/lib, shared with the other scenarios)
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lib"))
+import logswap_testlib
 
 testinfra_hosts = ["ansible://recv12", "ansible://recv13"]
 ADDRESSES = {"recv12": "172.30.77.11", "recv13": "172.30.77.12"}
@@ -26,34 +30,7 @@ LINE_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d) (\S
 
 @functools.cache
 def receiver_states() -> dict[str, dict]:
-    """Each receiver's receiver_state: the role's own fact (its entry point state reads, changes nothing)."""
-    with tempfile.TemporaryDirectory() as out:
-        play = [
-            {
-                "name": "Learn receiver_state",
-                "hosts": "receivers",
-                "gather_facts": False,
-                "tasks": [
-                    {
-                        "name": "Set it",
-                        "ansible.builtin.include_role": {"name": "logswap.netconsole.receiver", "tasks_from": "state"},
-                    },
-                    {
-                        "name": "Keep it for the tests",
-                        "ansible.builtin.copy": {
-                            "content": "{{ receiver_state | to_json }}",
-                            "dest": out + "/{{ inventory_hostname }}.json",
-                            "mode": "0600",
-                        },
-                        "delegate_to": "localhost",
-                    },
-                ],
-            }
-        ]
-        (Path(out) / "state.yml").write_text(json.dumps(play))
-        proc = playbook(Path(out) / "state.yml", limit=None)
-        assert proc.returncode == 0, proc.stdout[-3000:]
-        return {name: json.loads((Path(out) / f"{name}.json").read_text()) for name in ADDRESSES}
+    return logswap_testlib.receiver_states(os.environ["MOLECULE_INVENTORY_FILE"], "receivers")
 
 
 def state_of(host) -> dict:

@@ -7,6 +7,8 @@ the kernel input uses. A stranger (eve) with its own self-signed certificate is 
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import subprocess
 import sys
@@ -20,14 +22,19 @@ AMY_IP = "172.30.80.11"
 COUNT = 10_000
 OUTAGE = 30  # seconds, as the issue asks
 NUMBERS = "/var/tmp/relp-numbers"
-KERNEL_LOG = "/var/log/remote/amy/kernel.log"
 RSYSLOG = "syslog.socket rsyslog.service"
 
 # the forwarding ruleset fed from a file, as in the integration test and bench/relp.py (tests/lib)
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tests" / "lib"))
-from logswap_testlib import relp_test_input  # noqa: E402
+from logswap_testlib import receiver_states, relp_test_input  # noqa: E402
 
 TEST_INPUT = relp_test_input(NUMBERS)
+
+
+@functools.cache
+def kernel_log() -> str:
+    """Where bob files amy's reliable channel, as the receiver role says (receiver_state.files)."""
+    return receiver_states(os.environ["MOLECULE_INVENTORY_FILE"])["bob"]["files"]["amy"]["kernel"]
 
 
 def sh(container: str, script: str, check: bool = True) -> str:
@@ -44,7 +51,7 @@ def docker(*args: str) -> None:
 
 
 def numbers_at_bob() -> list[int]:
-    text = sh("bob", f"cat {KERNEL_LOG} 2>/dev/null || true")
+    text = sh("bob", f"cat {kernel_log()} 2>/dev/null || true")
     found = []
     for line in text.splitlines():
         match = re.search(r" \d+,(\d+),[^;]*;relp-number (\d+)$", line)
@@ -76,7 +83,7 @@ def written_at_amy() -> int:
 def test_every_number_arrives_through_three_outages(capsys):
     sh("amy", f"rm -f {NUMBERS}; touch {NUMBERS}; cat > /etc/rsyslog.d/40-relp-test.conf <<'EOF'\n{TEST_INPUT}\nEOF")
     sh("amy", "rsyslogd -N1 && systemctl restart rsyslog")
-    sh("bob", f"rm -f {KERNEL_LOG}; systemctl kill --kill-whom=main --signal=HUP rsyslog")
+    sh("bob", f"rm -f {kernel_log()}; systemctl kill --kill-whom=main --signal=HUP rsyslog")
     # about 100 records/s for 100 s: the outages fall in the middle of the stream
     sh(
         "amy",
@@ -140,8 +147,8 @@ def test_every_number_arrives_through_three_outages(capsys):
 
 
 def test_the_friends_readers_read_kernel_log_and_nobody_else():
-    assert sh("bob", f"runuser -u amy -- head -1 {KERNEL_LOG}")
-    mallory = sh("bob", f"runuser -u mallory -- cat {KERNEL_LOG} >/dev/null 2>&1 && echo read || echo refused")
+    assert sh("bob", f"runuser -u amy -- head -1 {kernel_log()}")
+    mallory = sh("bob", f"runuser -u mallory -- cat {kernel_log()} >/dev/null 2>&1 && echo read || echo refused")
     assert mallory.strip() == "refused"
     assert "kernel.log" in sh("bob", "cat /etc/logrotate.d/logswap-netconsole")
 
