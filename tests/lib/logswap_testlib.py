@@ -108,8 +108,7 @@ def link_namespaces(a: tuple[str, str, list[str]], b: tuple[str, str, list[str]]
 
     IPv6 addresses without duplicate address detection, so they are usable at once.
     """
-    (ns_a, dev_a, _), (ns_b, dev_b, _) = a, b
-    sh("ip", "link", "add", dev_a, "netns", ns_a, "type", "veth", "peer", "name", dev_b, "netns", ns_b)
+    sh("ip", "link", "add", a[1], "netns", a[0], "type", "veth", "peer", "name", b[1], "netns", b[0])
     for ns, dev, addresses in (a, b):
         for address in addresses:
             sh("ip", "-n", ns, "addr", "add", address, "dev", dev, *(["nodad"] if ":" in address else []))
