@@ -198,7 +198,7 @@ class Source:
             if old is not None:
                 consumed = old.endswith(".gz") and _gzip_size(old) == state["offset"] % (1 << 32)
                 if not consumed:  # a compressed file is read again only if the offsets say something is left
-                    backlog.append({"head": state["head"], "offset": state["offset"]})
+                    backlog.append({"head": state["head"], "offset": state["offset"], "path": old})
             if state["head"]:
                 done.append(state["head"])
         since = state.get("mtime", 0.0)  # when the file was last read: what was rotated since is new
@@ -208,7 +208,7 @@ class Source:
             head = _file_head(path)
             if not head or head in done:
                 continue
-            backlog.append({"head": head, "offset": 0})
+            backlog.append({"head": head, "offset": 0, "path": path})
             done.append(head)
         self.state = {"done": done[-64:], "backlog": backlog, "mtime": since}
 
@@ -217,10 +217,11 @@ class Source:
         backlog = self.state["backlog"]
         while backlog:
             piece = backlog[0]
-            path = self._find(piece["head"])
+            path = self._find(piece["head"], piece.get("path"))
             if path is None:  # removed meanwhile (the cap, logrotate's maxage): nothing more to read of it
                 backlog.pop(0)
                 continue
+            piece["path"] = path
             lines = self._read_from(path, final=True, state=piece)
             if piece.pop("finished"):
                 backlog.pop(0)
@@ -229,7 +230,11 @@ class Source:
         del self.state["backlog"]
         return []
 
-    def _find(self, head: str) -> str | None:
+    def _find(self, head: str, known: str | None) -> str | None:
+        """The piece whose first line is ``head``: where it was last (one head read per chunk), else looked for
+        again (logrotate compressed or renamed it meanwhile)."""
+        if known and _file_head(known) == head:
+            return known
         for _mtime, path in reversed(self._rotated()):
             if _file_head(path) == head:
                 return path
