@@ -9,7 +9,7 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair reliable
 
-.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
+.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report bench-fleet build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
 
 # Every target says what it does in a "## " comment on its own line; help prints them all
 # (tests/unit/test_makefile.py fails on a target without one).
@@ -98,6 +98,12 @@ demo-clean: setup ## remove the demo's containers
 # BENCH_REPORT_ARGS: e.g. --compare /tmp/kmsgview-before.py (another kmsgview.py timed on the same files)
 bench-report: setup ## netconsole-report's lines per CPU second over a month of rotated files
 	@python bench/report.py $(BENCH_REPORT_ARGS)
+
+# Rings of 2, 8 and 16 containers (fleet-NN on fleet-net), first and no-change run of playbooks/netconsole.yml;
+# about 15 minutes on 2 idle cores; holds /tmp/logswap-heavy.lock (LOGSWAP_HEAVY_LOCK= for none). Not in make test.
+# BENCH_FLEET_ARGS: e.g. --sizes 2,16 or --forks 32 (bench/fleet.py -h).
+bench-fleet: images ## the main playbook on rings of 2, 8 and 16 containers: seconds, tasks and CPU per host
+	@python bench/fleet.py $(BENCH_FLEET_ARGS)
 
 bench: images ## receiver burst and ingest benchmark, then make bench-relp
 	@scripts/bench.sh
