@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -110,6 +111,18 @@ def run_check(host: Path) -> subprocess.CompletedProcess:
     )
 
 
+def confirm_reachable() -> None:
+    """Resolve the receiver afresh so the sender's entry is REACHABLE (with arp_notify off, the default, a MAC
+    change sends no gratuitous ARP: the entry stays reachable with the old MAC for 15-45 s)."""
+    sh("ip", "-n", SND, "neigh", "flush", "dev", "s0")
+    send = f"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'', ({RECEIVER!r}, 9))"
+    sh("ip", "netns", "exec", SND, sys.executable, "-c", send)
+    deadline = time.monotonic() + 5
+    while "REACHABLE" not in sh("ip", "-n", SND, "neigh", "show", RECEIVER, "dev", "s0").stdout:
+        assert time.monotonic() < deadline, sh("ip", "-n", SND, "neigh").stdout
+        time.sleep(0.05)
+
+
 def live(host: Path, attribute: str) -> str:
     return (host / "netconsole" / "cmdline0" / attribute).read_text().strip()
 
@@ -147,7 +160,7 @@ def test_an_unchanged_next_hop_changes_nothing(host):
 def test_a_replaced_receiver_nic_is_found_although_the_old_entry_is_still_reachable(host):
     old = live(host, "remote_mac")
     # the sender has just confirmed the old MAC: a plain lookup would take the reachable entry as it is
-    sh("ip", "netns", "exec", SND, "ping", "-c1", "-W1", RECEIVER)
+    confirm_reachable()
     new = "02:00:00:78:01:99"
     sh("ip", "-n", RCV, "link", "set", "dev", "e0", "address", new)
     try:
