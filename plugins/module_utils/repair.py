@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None, look: Look | None = None) -> int:
     try:
         targets, config = load_config(args.config)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"{PREFIX}: {args.config}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"{PREFIX}: {args.config}: {exc}\n")
         return 2
     if args.check:
         return 0
@@ -305,20 +305,18 @@ def main(argv: list[str] | None = None, look: Look | None = None) -> int:
     try:
         look = look or discovery_look(float(config.get("timeout", 10)))
     except NetconsoleError as exc:
-        print(f"{PREFIX}: {exc}", file=sys.stderr)
+        sys.stderr.write(f"{PREFIX}: {exc}\n")
         return 1
     outcomes = run(targets, store, look, state, config)
     write_state(state_path, state)
     for outcome in outcomes:
-        print(f"{PREFIX}: {outcome.action}: {outcome.message}", flush=True)
+        # one line per target and run: the journal's record of every check
+        sys.stdout.write(f"{PREFIX}: {outcome.action}: {outcome.message}\n")
+        sys.stdout.flush()
         if outcome.action in ("repaired", "refused") and config.get("level") is not None and config.get("kmsg"):
             try:
                 with open(config["kmsg"], "wb", buffering=0) as kmsg:
                     kmsg.write(kernel_line(int(config["level"]), outcome))
             except OSError as exc:
-                print(f"{PREFIX}: could not write to {config['kmsg']}: {exc}", file=sys.stderr)
+                sys.stderr.write(f"{PREFIX}: could not write to {config['kmsg']}: {exc}\n")
     return 1 if any(outcome.action in ("failed", "refused") for outcome in outcomes) else 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
