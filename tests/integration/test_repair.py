@@ -62,9 +62,7 @@ def net():
 def host(tmp_path, net):
     """The installed check (package tree and configuration) and a live target that sends to the receiver."""
     package = tmp_path / "lib" / "ansible_collections" / "logswap" / "netconsole" / "plugins" / "module_utils"
-    package.mkdir(parents=True)
-    for directory in [package, *package.parents][:5]:
-        (directory / "__init__.py").write_text("")
+    package.mkdir(parents=True)  # namespace packages, as the role installs them (no __init__.py)
     for name in shipped_files():
         shutil.copy(MODULE_UTILS / name, package / name)
     target = tmp_path / "netconsole" / "cmdline0"
