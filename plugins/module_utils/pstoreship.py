@@ -1,0 +1,136 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""logswap-pstore-ship: hand each new pstore record (moved by systemd-pstore into /var/lib/systemd/pstore) to
+rsyslog's reliable channel, which sends it to every friend over RELP, and mark it shipped so it is never sent
+twice. A record that could not be handed over (rsyslog down, the channel not set up) stays unmarked and is
+tried again at the next run (a timer). Standard library only; the sender role installs it as a file.
+
+A record's id is ``<UTC time of the record>-<first 12 hex digits of its sha256>``: ramoops reuses the file name
+``dmesg-ramoops-0`` for every panic, so the name cannot tell two panics apart, the content can. Each line goes
+as one syslog message ``<id> <n>/<total> <line>`` to rsyslog's pstore socket; the friend files the lines of one
+id in ``<log root>/<friend>/pstore/<id>.txt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+PSTORE_DIR = "/var/lib/systemd/pstore"
+STATE_DIR = "/var/lib/logswap-netconsole/pstore-shipped"
+SOCKET = "/run/logswap-pstore.sock"
+TAG = "logswap-pstore"
+# what the friend accepts as an id (its rsyslog checks the same before it names a file after it)
+ID_PATTERN = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}")
+# kern.crit: a panic's record
+PRI = 2
+# a kernel log line is at most about 1 KB; rsyslog's default message limit is 8 KB
+LINE_MAX = 4000
+
+
+def is_record(name: str) -> bool:
+    """The raw kernel log records (dmesg-ramoops-N, dmesg-efi-...), not systemd-pstore's joined dmesg.txt."""
+    return name.startswith("dmesg-") and not name.endswith(".enc.z")
+
+
+def record_id(content: bytes, mtime: float) -> str:
+    """``<UTC time>-<sha256 prefix>``: the file's mtime is the time pstore stored the record (the panic)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(mtime))
+    return f"{stamp}-{hashlib.sha256(content).hexdigest()[:12]}"
+
+
+def find_records(root: str) -> list[tuple[str, str]]:
+    """(id, path) of every record under root (ramoops records lie flat, EFI ones in a directory per id),
+    oldest first; the same content found twice (dmesg-ramoops-0 and a copy) is one record."""
+    found: dict[str, str] = {}
+    for directory, _dirs, files in os.walk(root):
+        for name in sorted(files):
+            if not is_record(name):
+                continue
+            path = os.path.join(directory, name)
+            with open(path, "rb") as handle:
+                content = handle.read()
+            found.setdefault(record_id(content, os.stat(path).st_mtime), path)
+    return sorted(found.items())
+
+
+def pending(records: Iterable[tuple[str, str]], shipped: Iterable[str]) -> list[tuple[str, str]]:
+    """Records not marked shipped."""
+    done = set(shipped)
+    return [(rid, path) for rid, path in records if rid not in done]
+
+
+def messages(rid: str, text: str) -> list[str]:
+    """One syslog message per line of the record: ``<PRI>TAG: <id> <n>/<total> <line>``."""
+    if not ID_PATTERN.fullmatch(rid):
+        raise ValueError(f"record id {rid!r} is not of the form {ID_PATTERN.pattern}")
+    lines = [line[:LINE_MAX] for line in text.splitlines()] or [""]
+    total = len(lines)
+    return [f"<{PRI}>{TAG}: {rid} {n}/{total} {line}" for n, line in enumerate(lines, 1)]
+
+
+def ship(
+    records: list[tuple[str, str]],
+    send: Callable[[str], None],
+    mark: Callable[[str], None],
+    log: Callable[[str], None],
+) -> int:
+    """Send every record's lines, mark each one shipped once all its lines went; the number not shipped."""
+    failed = 0
+    for rid, path in records:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+            for message in messages(rid, text):
+                send(message)
+        except OSError as err:
+            failed += 1
+            log(f"logswap-pstore-ship: {rid} ({path}) not shipped, tried again at the next run: {err}")
+            continue
+        mark(rid)
+        log(f"logswap-pstore-ship: {rid} ({path}) handed to the reliable channel")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="logswap-pstore-ship", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--pstore-dir", default=PSTORE_DIR)
+    parser.add_argument("--state-dir", default=STATE_DIR)
+    parser.add_argument("--socket", default=SOCKET)
+    parser.add_argument("--list", action="store_true", help="print id, state and path of every record; send nothing")
+    args = parser.parse_args(argv)
+    os.makedirs(args.state_dir, mode=0o700, exist_ok=True)
+    records = find_records(args.pstore_dir)
+    shipped = set(os.listdir(args.state_dir))
+    if args.list:
+        for rid, path in records:
+            print(f"{rid} {'shipped' if rid in shipped else 'pending'} {path}")
+        return 0
+    todo = pending(records, shipped)
+    if not todo:
+        return 0
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+    def send(message: str) -> None:
+        sock.sendto(message.encode("utf-8", "replace"), args.socket)
+
+    def mark(rid: str) -> None:
+        with open(os.path.join(args.state_dir, rid), "w", encoding="utf-8") as handle:
+            handle.write(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    failed = ship(todo, send, mark, log)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
