@@ -2,13 +2,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """logswap-pstore-ship: hand each new pstore record (moved by systemd-pstore into /var/lib/systemd/pstore) to
 rsyslog's reliable channel, which sends it to every friend over RELP, and mark it shipped so it is never sent
-twice. A record that could not be handed over (rsyslog down, the channel not set up) stays unmarked and is
-tried again at the next run (a timer). Standard library only; the sender role installs it as a file.
+twice. A record that could not be handed over (the channel's spool directory missing, the disk full) stays
+unmarked and is tried again at the next run (a timer). Standard library only; the sender role installs it.
+
+Handing over: the record's lines go into ``<spool>/<id>.lines``, written whole and then renamed into place;
+rsyslog's imfile reads that directory and keeps its read position on disk, so lines written while rsyslog is
+stopped are sent when it starts, and the channel's disk-assisted queue keeps them while a friend is away.
 
 A record's id is ``<UTC time of the record>-<first 12 hex digits of its sha256>``: ramoops reuses the file name
 ``dmesg-ramoops-0`` for every panic, so the name cannot tell two panics apart, the content can. Each line goes
-as one syslog message ``<id> <n>/<total> <line>`` to rsyslog's pstore socket; the friend files the lines of one
-id in ``<log root>/<friend>/pstore/<id>.txt``.
+as ``<id> <n>/<total> <line>``; the friend files the lines of one id in ``<log root>/<friend>/pstore/<id>.txt``.
 """
 
 from __future__ import annotations
@@ -16,19 +19,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
 
 PSTORE_DIR = "/var/lib/systemd/pstore"
 STATE_DIR = "/var/lib/logswap-netconsole/pstore-shipped"
-SOCKET = "/run/logswap-pstore.sock"
-TAG = "logswap-pstore"
+SPOOL_DIR = "/var/spool/logswap-netconsole/pstore"
 # what the friend accepts as an id (its rsyslog checks the same before it names a file after it)
 ID_PATTERN = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}")
-# kern.crit: a panic's record
-PRI = 2
 # a kernel log line is at most about 1 KB; rsyslog's default message limit is 8 KB
 LINE_MAX = 4000
 
@@ -66,28 +65,28 @@ def pending(records: Iterable[tuple[str, str]], shipped: Iterable[str]) -> list[
 
 
 def messages(rid: str, text: str) -> list[str]:
-    """One syslog message per line of the record: ``<PRI>TAG: <id> <n>/<total> <line>``."""
+    """One message per line of the record: ``<id> <n>/<total> <line>`` (n counts from 1; a gap or a repeat at
+    the friend shows a line lost or sent twice)."""
     if not ID_PATTERN.fullmatch(rid):
         raise ValueError(f"record id {rid!r} is not of the form {ID_PATTERN.pattern}")
     lines = [line[:LINE_MAX] for line in text.splitlines()] or [""]
     total = len(lines)
-    return [f"<{PRI}>{TAG}: {rid} {n}/{total} {line}" for n, line in enumerate(lines, 1)]
+    return [f"{rid} {n}/{total} {line}" for n, line in enumerate(lines, 1)]
 
 
 def ship(
     records: list[tuple[str, str]],
-    send: Callable[[str], None],
+    send: Callable[[str, list[str]], None],
     mark: Callable[[str], None],
     log: Callable[[str], None],
 ) -> int:
-    """Send every record's lines, mark each one shipped once all its lines went; the number not shipped."""
+    """Hand over every record's lines, mark each one shipped once all went; the number not shipped."""
     failed = 0
     for rid, path in records:
         try:
             with open(path, "rb") as handle:
                 text = handle.read().decode("utf-8", "replace")
-            for message in messages(rid, text):
-                send(message)
+            send(rid, messages(rid, text))
         except OSError as err:
             failed += 1
             log(f"logswap-pstore-ship: {rid} ({path}) not shipped, tried again at the next run: {err}")
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="logswap-pstore-ship", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pstore-dir", default=PSTORE_DIR)
     parser.add_argument("--state-dir", default=STATE_DIR)
-    parser.add_argument("--socket", default=SOCKET)
+    parser.add_argument("--spool-dir", default=SPOOL_DIR)
     parser.add_argument("--list", action="store_true", help="print id, state and path of every record; send nothing")
     args = parser.parse_args(argv)
     os.makedirs(args.state_dir, mode=0o700, exist_ok=True)
@@ -116,10 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     todo = pending(records, shipped)
     if not todo:
         return 0
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 
-    def send(message: str) -> None:
-        sock.sendto(message.encode("utf-8", "replace"), args.socket)
+    def send(rid: str, lines: list[str]) -> None:
+        # whole or not at all: imfile reads only *.lines, so it never sees a half-written record
+        final = os.path.join(args.spool_dir, rid + ".lines")
+        with open(final + ".tmp", "w", encoding="utf-8", errors="replace") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(final + ".tmp", final)
 
     def mark(rid: str) -> None:
         with open(os.path.join(args.state_dir, rid), "w", encoding="utf-8") as handle:

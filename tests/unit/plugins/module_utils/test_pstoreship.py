@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
@@ -38,34 +37,43 @@ def test_efi_records_in_directories_are_found(tmp_path):
 def test_messages_number_every_line_and_refuse_a_bad_id():
     msgs = pstoreship.messages("20261130T142459Z-0123456789ab", PANIC.decode())
     assert (
-        msgs[2] == "<2>logswap-pstore: 20261130T142459Z-0123456789ab 3/3 "
+        msgs[2] == "20261130T142459Z-0123456789ab 3/3 "
         "<0>[  251.716289] Kernel panic - not syncing: sysrq triggered crash"
     )
     with pytest.raises(ValueError):
         pstoreship.messages("../x", "a")
 
 
-def run(tmp_path, sock_path):
+def run(tmp_path):
     return pstoreship.main(
-        ["--pstore-dir", str(tmp_path / "pstore"), "--state-dir", str(tmp_path / "state"), "--socket", sock_path]
+        [
+            "--pstore-dir",
+            str(tmp_path / "pstore"),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--spool-dir",
+            str(tmp_path / "spool"),
+        ]
     )
 
 
-def test_a_record_is_shipped_once_and_retried_while_rsyslog_is_away(tmp_path):
+def test_a_record_is_shipped_once_and_retried_while_the_channel_is_missing(tmp_path):
     write(tmp_path / "pstore" / "dmesg-ramoops-0", PANIC, 1796048699)
-    sock_path = str(tmp_path / "sock")
-    # nobody listens: not shipped, not marked, the run says so
-    assert run(tmp_path, sock_path) == 1
+    # no spool directory (the reliable channel is not set up yet): not shipped, not marked
+    assert run(tmp_path) == 1
     assert os.listdir(tmp_path / "state") == []
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(sock_path)
-    listener.settimeout(1)
-    assert run(tmp_path, sock_path) == 0
-    got = [listener.recv(65536).decode() for _ in range(3)]
-    assert got[0].endswith(" 1/3 Panic#1 Part1") and "Kernel panic - not syncing" in got[2]
-    assert len(os.listdir(tmp_path / "state")) == 1
-    # the next run (the timer, the next boot) sends nothing again
-    assert run(tmp_path, sock_path) == 0
-    listener.settimeout(0.2)
-    with pytest.raises(socket.timeout):
-        listener.recv(65536)
+    os.mkdir(tmp_path / "spool")
+    assert run(tmp_path) == 0
+    (spooled,) = os.listdir(tmp_path / "spool")
+    lines = (tmp_path / "spool" / spooled).read_text().splitlines()
+    assert spooled.endswith(".lines") and len(lines) == 3
+    assert lines[0].endswith(" 1/3 Panic#1 Part1") and "Kernel panic - not syncing" in lines[2]
+    assert os.listdir(tmp_path / "state") == [spooled[: -len(".lines")]]
+    # the next run (the timer, the next boot) hands over nothing again, even when rsyslog removed the file
+    os.remove(tmp_path / "spool" / spooled)
+    assert run(tmp_path) == 0
+    assert os.listdir(tmp_path / "spool") == []
+    # a new panic (the same file name) is a new record
+    write(tmp_path / "pstore" / "dmesg-ramoops-0", PANIC + b"again\n", 1796049699)
+    assert run(tmp_path) == 0
+    assert len(os.listdir(tmp_path / "spool")) == 1 and len(os.listdir(tmp_path / "state")) == 2
