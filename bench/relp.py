@@ -48,8 +48,8 @@ FILLER = "usb 1-1: new high-speed USB device number 5 using xhci_hcd, link up 10
 LINE = re.compile(rb" \d+,(\d+),[^;]*;relp-number (\d+) ")
 
 # The forwarding ruleset's test input, as in extensions/molecule/reliable: the number is the sequence number.
+# imfile is loaded by the sender's drop-in (the pstore spool input): loading it twice is an error.
 TEST_INPUT = """
-module(load="imfile")
 ruleset(name="logswap_relp_bench") {{
     set $!sequnum = field($msg, 32, 2);
     call logswap_relp_kernel

@@ -18,8 +18,18 @@ def pstore_choice(settings: dict, facts: dict) -> dict:
         raise AnsibleFilterError(str(exc)) from None
 
 
+def pstore_records(lines: list) -> list[dict]:
+    """``logswap-pstore-ship --list`` lines as {id, state (shipped|pending), path}."""
+    records = []
+    for line in lines or []:
+        parts = str(line).split(" ", 2)
+        if len(parts) == 3:
+            records.append(dict(zip(("id", "state", "path"), parts, strict=True)))
+    return records
+
+
 class FilterModule:
     """logswap.netconsole pstore filters."""
 
     def filters(self) -> dict:
-        return {"pstore_choice": pstore_choice}
+        return {"pstore_choice": pstore_choice, "pstore_records": pstore_records}

@@ -111,6 +111,10 @@ def choose(settings: dict, facts: dict) -> dict:
     modules (to load at boot), size (bytes kept: the ramoops region, 0 for EFI), warnings.
     Raises NetconsoleError when a forced backend cannot work here or a value is wrong.
     """
+    settings = dict(settings)
+    # YAML 1.1 reads an unquoted `sender_pstore: off` as false
+    if settings.get("backend") is False:
+        settings["backend"] = "off"
     values = _checked(settings)
     wanted = values["backend"]
     release_text = facts.get("release") or ""
@@ -146,7 +150,11 @@ def choose(settings: dict, facts: dict) -> dict:
             "warnings": [],
         }
 
-    no_ramoops = f"kernel {release_text or '(unknown)'} has no ramoops (CONFIG_PSTORE_RAM is not set)"
+    no_ramoops = (
+        f"kernel {release_text or '(unknown)'} has no ramoops (CONFIG_PSTORE_RAM is not set)"
+        if config
+        else f"the configuration of kernel {release_text or '(unknown)'} could not be read (/boot/config-<release>)"
+    )
     no_efi = (
         "the host did not boot with UEFI (no /sys/firmware/efi)"
         if not facts.get("efi")

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """logswap-pstore-ship: hand each new pstore record (moved by systemd-pstore into /var/lib/systemd/pstore) to
 rsyslog's reliable channel, which sends it to every friend over RELP, and mark it shipped so it is never sent
-twice. A record that could not be handed over (the channel's spool directory missing, the disk full) stays
-unmarked and is tried again at the next run (a timer). Standard library only; the sender role installs it.
+twice. A record that could not be handed over (the disk full) stays unmarked and is tried again at the next run
+(a timer); where the reliable channel is not set up (no spool directory) records wait, unmarked, until it is.
+Standard library only; the sender role installs it.
 
 Handing over: the record's lines go into ``<spool>/<id>.lines``, written whole and then renamed into place;
 rsyslog's imfile reads that directory and keeps its read position on disk, so lines written while rsyslog is
@@ -114,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     todo = pending(records, shipped)
     if not todo:
+        return 0
+    if not os.path.isdir(args.spool_dir):
+        # the reliable channel (which makes the spool) is not set up here: the records wait, unmarked
+        print(
+            f"logswap-pstore-ship: {len(todo)} record(s) wait: no reliable channel here ({args.spool_dir} is missing)",
+            file=sys.stderr,
+        )
         return 0
 
     def send(rid: str, lines: list[str]) -> None:

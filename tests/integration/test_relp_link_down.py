@@ -35,8 +35,8 @@ RELP_PORT = 2514
 PLAYBOOK = ROOT / "tests" / "lib" / "render_relp.yml"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
 # The forwarding ruleset's test input, as in extensions/molecule/reliable and bench/relp.py.
+# imfile is loaded by the sender's drop-in (the pstore spool input): loading it twice is an error.
 TEST_INPUT = """
-module(load="imfile")
 ruleset(name="logswap_relp_test") {{
     set $!sequnum = field($msg, 32, 2);
     call logswap_relp_kernel

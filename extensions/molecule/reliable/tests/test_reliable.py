@@ -21,8 +21,8 @@ NUMBERS = "/var/tmp/relp-numbers"
 KERNEL_LOG = "/var/log/remote/amy/kernel.log"
 RSYSLOG = "syslog.socket rsyslog.service"
 
+# imfile is loaded by the sender's drop-in (the pstore spool input): loading it twice is an error.
 TEST_INPUT = f"""
-module(load="imfile")
 ruleset(name="logswap_relp_test") {{
     set $!sequnum = field($msg, 32, 2);
     call logswap_relp_kernel

@@ -73,6 +73,11 @@ def test_explicit_address_gives_memmap_words_and_a_warning():
     assert choose({"address": "0x20000000"}, host())["backend"] == "ramoops"  # auto honours the request
 
 
+def test_yaml_false_is_off_and_an_unreadable_config_is_said():
+    assert choose({"backend": False}, host("7.3"))["backend"] == "none"
+    assert "could not be read" in choose({}, host("6.1.0", ""))["reason"]
+
+
 def test_off_is_off():
     assert choose({"backend": "off", "address": "0x20000000"}, host("7.3"))["words"] == []
 

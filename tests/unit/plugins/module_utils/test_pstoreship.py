@@ -59,10 +59,16 @@ def run(tmp_path):
 
 def test_a_record_is_shipped_once_and_retried_while_the_channel_is_missing(tmp_path):
     write(tmp_path / "pstore" / "dmesg-ramoops-0", PANIC, 1796048699)
-    # no spool directory (the reliable channel is not set up yet): not shipped, not marked
+    # no spool directory (the reliable channel is not set up yet): not shipped, not marked, not a failure
+    assert run(tmp_path) == 0
+    assert os.listdir(tmp_path / "state") == []
+    # the record cannot be written (a directory in the way, as root would not mind a read-only one): a failure
+    os.mkdir(tmp_path / "spool")
+    ((rid, _path),) = pstoreship.find_records(str(tmp_path / "pstore"))
+    os.mkdir(tmp_path / "spool" / f"{rid}.lines.tmp")
     assert run(tmp_path) == 1
     assert os.listdir(tmp_path / "state") == []
-    os.mkdir(tmp_path / "spool")
+    os.rmdir(tmp_path / "spool" / f"{rid}.lines.tmp")
     assert run(tmp_path) == 0
     (spooled,) = os.listdir(tmp_path / "spool")
     lines = (tmp_path / "spool" / spooled).read_text().splitlines()
