@@ -111,16 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     shipped = set(os.listdir(args.state_dir))
     if args.list:
         for rid, path in records:
-            print(f"{rid} {'shipped' if rid in shipped else 'pending'} {path}")
+            sys.stdout.write(f"{rid} {'shipped' if rid in shipped else 'pending'} {path}\n")
         return 0
     todo = pending(records, shipped)
     if not todo:
         return 0
     if not os.path.isdir(args.spool_dir):
         # the reliable channel (which makes the spool) is not set up here: the records wait, unmarked
-        print(
-            f"logswap-pstore-ship: {len(todo)} record(s) wait: no reliable channel here ({args.spool_dir} is missing)",
-            file=sys.stderr,
+        sys.stderr.write(
+            f"logswap-pstore-ship: {len(todo)} record(s) wait: no reliable channel here ({args.spool_dir} is missing)\n"
         )
         return 0
 
@@ -138,11 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
 
     def log(text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
     failed = ship(todo, send, mark, log)
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

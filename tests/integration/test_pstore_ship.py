@@ -25,7 +25,8 @@ SND, RCV = f"{PREFIX}-snd", f"{PREFIX}-rcv"
 SND_IP, RCV_IP = "10.97.0.2", "10.97.0.1"
 RELP_PORT = 2514
 PLAYBOOK = ROOT / "tests" / "lib" / "render_relp.yml"
-SHIPPER = MODULE_UTILS / "pstoreship.py"
+# as the sender role's logswap-pstore-ship runs it: the file alone, standard library only
+SHIPPER_MAIN = f"import sys; sys.path.insert(0, {str(MODULE_UTILS)!r}); import pstoreship; sys.exit(pstoreship.main())"
 # as the 6.1 guest's record started and ended (docs/pstore.md), with a blank line and a tab
 RECORD = (
     "Panic#1 Part1\n"
@@ -92,7 +93,7 @@ def start(netns: str, work: Path, name: str, body: str) -> subprocess.Popen:
 
 def ship(work: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-I", str(SHIPPER), "--pstore-dir", str(work / "pstore"),
+        [sys.executable, "-I", "-c", SHIPPER_MAIN, "--pstore-dir", str(work / "pstore"),
          "--state-dir", str(work / "shipped"), "--spool-dir", str(work / "spool")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
