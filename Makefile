@@ -65,12 +65,12 @@ kernel: setup ## the kernel scenario: QEMU guests with Debian's kernel, booted t
 
 # The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
-	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
+	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
 # Debian 13 with trixie-backports' kernel (7.3: userdata, transmit_errors, sysdata cpu_nr/taskname/release, msgid).
 # Its image (debootstrap trixie + the backports kernel) takes about 3.5 minutes the first time.
 test-kernel-7.3: setup ## the kernel scenario on Debian 13 with trixie-backports' 7.3
-	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel
+	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel
 
 # The image builds wait mostly on the mirror and dpkg, the linters and unit tests on the CPU: run them side by
 # side (two at a time, output line by line), then the tests that need the images, one after the other.
