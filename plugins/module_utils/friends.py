@@ -271,7 +271,11 @@ def validate_events(settings: Mapping, friends: list[dict]) -> dict:
     silence = _int_text(
         settings.get("receiver_events_silence", 900), "receiver_events_silence", SILENCE_MIN, SILENCE_MAX
     )
-    sendmail = check_path(settings.get("receiver_alert_sendmail", "/usr/sbin/sendmail"), "receiver_alert_sendmail")
+    sendmail = check_path(
+        settings.get("receiver_alert_sendmail", "/usr/sbin/sendmail"),
+        "receiver_alert_sendmail",
+        "the events service runs it to send alert mails",
+    )
     sender = settings.get("receiver_alert_from", "")
     sender = "" if sender == "" else _check_mail(sender, "receiver_alert_from")
     alerts = as_mapping(

@@ -39,6 +39,11 @@ RETRY = (30, 60, 120, 300, 600, 1800)
 RETRY_MAX = 3600
 GIVE_UP = 2 * 86400
 KEEP_DONE = 50  # deliveries kept in the state after they were sent or given up
+# A friend whose server flaps while the mail system is down must not grow the state without end: the oldest
+# deliveries beyond this many are given up (the newest incidents matter most), and an incident carries at most
+# INCIDENT_EVENTS events with their traces (the rest are counted; events.log has them all).
+PENDING_MAX = 20
+INCIDENT_EVENTS = 20
 RECENT = 20  # events kept in the state file with their traces
 
 
@@ -97,6 +102,9 @@ class Watcher:
         self.last_line = 0.0
         self.last_recv = ""
         self.silent = False
+        # Since when this receiver has been listening (its boot): quiet time before it is the receiver's own
+        # outage, not the friend's silence (else every friend would look silent after the receiver was down).
+        self.up_since = 0.0
         self.event_no = 0
         self.incident_no = 0
         self.incident: dict | None = None
@@ -127,8 +135,9 @@ class Watcher:
             self._feed(whole, now)
         self._settle(now)
         self._flush_loss()
-        if self.last_line and not self.silent and now - self.last_line >= self.silence:
-            self._silence(self.last_line + self.silence)
+        quiet = self._quiet_since()
+        if self.last_line and not self.silent and now - quiet >= self.silence:
+            self._silence(quiet + self.silence)
         incident = self.incident
         if incident is not None and (
             (now - incident["touched"] >= SETTLE and not self.opened) or now - incident["opened"] > INCIDENT_MAX
@@ -143,9 +152,13 @@ class Watcher:
 
     # the story
 
+    def _quiet_since(self) -> float:
+        return max(self.last_line, self.up_since)
+
     def _arrived(self, when: float, recv: str) -> None:
-        if self.last_line and when - self.last_line >= self.silence and not self.silent:
-            self._silence(self.last_line + self.silence)  # a silence inside lines read late (after a restart)
+        quiet = self._quiet_since()
+        if self.last_line and when - quiet >= self.silence and not self.silent:
+            self._silence(quiet + self.silence)  # a silence inside lines read late (after a restart)
         if self.silent:
             self.silent = False
             self._emit({"kind": "back", "time": recv, "silent": round(when - self.last_line)}, when)
@@ -263,7 +276,10 @@ class Watcher:
             return
         if wanted and switch not in self.incident["kinds"]:
             self.incident["kinds"].append(switch)
-        self.incident["events"].append(event)
+        if len(self.incident["events"]) < INCIDENT_EVENTS:
+            self.incident["events"].append(event)
+        else:
+            self.incident["more"] = self.incident.get("more", 0) + 1
         self.incident["touched"] = now
 
     def _close_incident(self, now: float) -> None:
@@ -388,6 +404,8 @@ def incident_text(incident: dict, host: str) -> str:
             out.append("  trace:")
             out.extend(f"    {shown}" for shown in event["trace"])
         out.append("")
+    if incident.get("more"):
+        out += [f"... and {incident['more']} more events in the same minute (events.log has them all).", ""]
     out.append(f"The whole story: netconsole-report {incident['friend']} (on {host}, under your own account).")
     return "".join(kmsgview.terminal_safe(text) + "\n" for text in out)
 
@@ -417,6 +435,7 @@ def webhook_payload(incident: dict, host: str) -> bytes:
         "boot": incident["boot"],
         "title": _title(incident),
         "events": incident["events"],
+        "more_events": incident.get("more", 0),
         "text": incident_text(incident, host),
     }
     return json.dumps(data, ensure_ascii=True).encode()
@@ -455,7 +474,16 @@ class Outbox:
             }
             self.entries.append(entry)
             added.append(entry)
+        self._bound(now)
         return added
+
+    def _bound(self, now: float) -> None:
+        pending = [entry for entry in self.entries if entry["state"] == "pending"]
+        for entry in pending[:-PENDING_MAX]:
+            entry["state"], entry["last_try"] = "given up", now
+            entry["error"] = f"more than {PENDING_MAX} alerts waiting for this friend: the oldest are given up"
+        if len(pending) > PENDING_MAX:
+            self._prune()
 
     def due(self, now: float) -> list[dict]:
         return [entry for entry in self.entries if entry["state"] == "pending" and entry["next"] <= now]

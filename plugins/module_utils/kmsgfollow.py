@@ -37,7 +37,8 @@ LIVE = "console.log"
 EVENTS = "events.log"
 STATE = "events.json"
 EVENTS_MAX = 8 * 1024 * 1024  # then events.log becomes events.log.1 (one older file kept)
-CHUNK = 4 * 1024 * 1024  # bytes read at a time, so a month of backlog does not stop the other friends
+CHUNK = 4 * 1024 * 1024  # bytes read at a time: memory stays bounded whatever the backlog
+CHUNKS_PER_STEP = 16  # then the next friend's turn, so one friend's month of backlog does not stop the others
 CHECKPOINT = 10.0  # seconds between checkpoints while only lines were read
 # At stop, how long a delivery under way may take to end (within systemd's 90 s; the webhook's own timeout is
 # 20 s, sendmail's 60 s): one that ends is recorded, so a restart does not send it again.
@@ -88,30 +89,43 @@ class Source:
         self.state: dict = dict(state or {})
 
     def read(self) -> list[bytes]:
+        """At most CHUNK bytes of whole lines: a backlog of rotated pieces (a long outage of the service) is
+        read over several calls, so memory stays bounded whatever the files' sizes."""
+        if self.state.get("backlog"):
+            lines = self._drain()
+            if lines:
+                return lines
         live = os.path.join(self.directory, self.name)
         try:
             st = os.stat(live)
         except FileNotFoundError:
             st = None
-        lines: list[bytes] = []
         state = self.state
         if state.get("ino") is not None and (st is None or (st.st_dev, st.st_ino) != (state["dev"], state["ino"])):
             old = self._still_written(st)
             if old is not None:  # only its whole lines for now; the rest once rsyslog has let go of it
                 return self._read_from(old, final=False) if os.path.getsize(old) > state["offset"] else []
-            lines += self._finish_rotated()
+            self._plan_rotated()
+            lines = self._drain()
+            if lines or st is None:
+                return lines
             state = self.state
         if st is None:
-            return lines
+            return []
         if state.get("ino") is None:
-            done = state.get("done", [])
+            if "mtime" in state:  # after a backlog: pieces rotated while it was read come first
+                self._plan_rotated()
+                lines = self._drain()
+                if lines:
+                    return lines
+            done = self.state.get("done", [])
             self.state = state = {"dev": st.st_dev, "ino": st.st_ino, "offset": 0, "head": "", "mtime": 0.0}
             state["done"] = done
         if st.st_size < state["offset"]:  # truncated in place: start again at its beginning
             state["offset"] = 0
         if st.st_size > state["offset"]:
-            lines += self._read_from(live, final=False)
-        return lines
+            return self._read_from(live, final=False)
+        return []
 
     def _still_written(self, live: os.stat_result | None) -> str | None:
         """The renamed (not compressed) old live file while rsyslog may still write into it: the new live file
@@ -130,18 +144,24 @@ class Source:
                 return path if time.time() - st.st_mtime < GRACE else None
         return None
 
-    def _read_from(self, path: str, final: bool) -> list[bytes]:
-        state = self.state
+    def _read_from(self, path: str, final: bool, state: dict | None = None) -> list[bytes]:
+        """Up to CHUNK bytes from ``state``'s offset: whole lines only, unless ``final`` and at the file's end
+        (a rotated piece's unterminated last line is all there will ever be)."""
+        state = self.state if state is None else state
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rb") as handle:
             if state["offset"] == 0 or not state["head"]:
                 state["head"] = _head(handle.read(HEAD))
             handle.seek(state["offset"])
-            data = handle.read(CHUNK) if not final else handle.read()
+            data = handle.read(CHUNK)
+            at_end = not handle.read(1)
             if not final:
                 state["mtime"] = os.fstat(handle.fileno()).st_mtime if opener is open else state["mtime"]
-        end = len(data) if final else data.rfind(b"\n") + 1  # a line rsyslog is still writing waits
+        end = len(data) if final and at_end else data.rfind(b"\n") + 1  # a line rsyslog is still writing waits
+        if end == 0 and len(data) == CHUNK:
+            end = len(data)  # a "line" longer than CHUNK: given in pieces rather than never
         state["offset"] += end
+        state["finished"] = final and at_end and end == len(data)
         return data[:end].splitlines()
 
     def _rotated(self) -> list[tuple[float, str]]:
@@ -156,40 +176,64 @@ class Source:
                 continue
         return sorted(out)
 
-    def _finish_rotated(self) -> list[bytes]:
-        """The old live file's rest and every piece rotated after it, oldest first. Pieces already read are
-        known by their first lines (``done``), so a piece compressed later under a new name is not read again."""
+    def _plan_rotated(self) -> None:
+        """The old live file's rest and every piece rotated after it, oldest first, as a backlog for _drain.
+        Pieces are found by their first lines (a piece compressed meanwhile has a new name and inode); pieces
+        already read are known by their first lines (``done``), so none is read twice."""
         state = self.state
         done = list(state.get("done", []))
         rotated = self._rotated()
+        backlog = []
         old = None
-        for _mtime, path in rotated:
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                continue
-            same_inode = (st.st_dev, st.st_ino) == (state["dev"], state["ino"])
-            if (same_inode or path.endswith(".gz")) and state["head"] and _file_head(path) == state["head"]:
-                old = path  # an inode number is reused once its file is gone: the first line must match too
-                break
-        lines: list[bytes] = []
-        if old is not None:
-            consumed = old.endswith(".gz") and _gzip_size(old) == state["offset"] % (1 << 32)
-            if not consumed:  # a compressed file is read again only if the offsets say something is left
-                lines += self._read_from(old, final=True)
-        if state["head"]:
-            done.append(state["head"])
+        if state.get("ino") is not None:
+            for _mtime, path in rotated:
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                same_inode = (st.st_dev, st.st_ino) == (state["dev"], state["ino"])
+                if (same_inode or path.endswith(".gz")) and state["head"] and _file_head(path) == state["head"]:
+                    old = path  # an inode number is reused once its file is gone: the first line must match too
+                    break
+            if old is not None:
+                consumed = old.endswith(".gz") and _gzip_size(old) == state["offset"] % (1 << 32)
+                if not consumed:  # a compressed file is read again only if the offsets say something is left
+                    backlog.append({"head": state["head"], "offset": state["offset"]})
+            if state["head"]:
+                done.append(state["head"])
+        since = state.get("mtime", 0.0)  # when the file was last read: what was rotated since is new
         for mtime, path in rotated:
-            if path == old or mtime < state.get("mtime", 0.0):
+            if path == old or mtime < since:
                 continue
             head = _file_head(path)
             if not head or head in done:
                 continue
-            self.state = {"dev": 0, "ino": -1, "offset": 0, "head": head, "mtime": 0.0}
-            lines += self._read_from(path, final=True)
+            backlog.append({"head": head, "offset": 0})
             done.append(head)
-        self.state = {"done": done[-64:]}
-        return lines
+        self.state = {"done": done[-64:], "backlog": backlog, "mtime": since}
+
+    def _drain(self) -> list[bytes]:
+        """The next chunk of the backlog's first piece, found again by its first line."""
+        backlog = self.state["backlog"]
+        while backlog:
+            piece = backlog[0]
+            path = self._find(piece["head"])
+            if path is None:  # removed meanwhile (the cap, logrotate's maxage): nothing more to read of it
+                backlog.pop(0)
+                continue
+            lines = self._read_from(path, final=True, state=piece)
+            if piece.pop("finished"):
+                backlog.pop(0)
+            if lines:
+                return lines
+        del self.state["backlog"]
+        return []
+
+    def _find(self, head: str) -> str | None:
+        for _mtime, path in reversed(self._rotated()):
+            if _file_head(path) == head:
+                return path
+        return None
 
 
 class Friend:
@@ -211,6 +255,7 @@ class Friend:
         self.watcher, self.outbox = kmsgevents.restore(
             data, self.name, settings["silence"], tuple(settings["alert_on"]), digest
         )
+        self.watcher.up_since = config.get("up_since", 0.0)
         # "retry" (seconds, not set by the role) lets a test see a retry without waiting for the real schedule
         self.outbox.schedule = tuple(config.get("retry", kmsgevents.RETRY))
         self.source = Source(self.directory, LIVE, (data.get("files") or {}).get(LIVE))
@@ -241,18 +286,17 @@ class Friend:
     def step(self, now: float) -> None:
         """Read what is new, write events, queue incidents."""
         watcher = self.watcher
-        while True:
+        for _chunk in range(CHUNKS_PER_STEP):
             try:
                 lines = self.source.read()
             except PermissionError as err:
                 log(f"{self.name}: cannot read {err.filename}: {err.strerror}")
                 lines = []
+            if not lines:
+                break
             for raw in lines:
                 watcher.feed_line(raw.decode("utf-8", "surrogateescape"), now)
-            if lines:
-                self.dirty = True
-            if len(lines) < 1000:
-                break
+            self.dirty = True
             self._write(now)  # a long backlog: write as we go
         watcher.tick(now)
         self._write(now)
@@ -465,6 +509,18 @@ def load_config(path: str) -> dict:
     return config
 
 
+def boot_time() -> float:
+    """When this host booted (/proc/stat btime): rsyslog has listened since about then."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            for row in handle:
+                if row.startswith("btime "):
+                    return float(row.split()[1])
+    except (OSError, ValueError):
+        pass
+    return time.time()
+
+
 def _digest() -> str:
     sources = []
     for module in (kmsgview, kmsgevents):
@@ -493,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return 0
     config.setdefault("host", socket.getfqdn())
+    config.setdefault("up_since", boot_time())
     os.makedirs(config["state_dir"], mode=0o700, exist_ok=True)
     digest = _digest()
     friends = [Friend(settings, config, digest) for settings in config["friends"]]

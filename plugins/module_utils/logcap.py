@@ -36,13 +36,14 @@ def cap_plan(cap: object, log_root: object, variable: str = "receiver_friend_max
     return {"cap": total, "limit": limit, "budget": total - limit - SLACK, "log_root": root}
 
 
-def check_path(value: object, variable: str) -> str:
-    """An absolute path, not ``/``, with no '..', whitespace, quote or backslash (it goes into a command line)."""
+def check_path(value: object, variable: str, use: str = "it is passed to the cap command") -> str:
+    """An absolute path, not ``/``, with no '..', whitespace, quote or backslash (it goes into a command line);
+    ``use`` says where, in the message."""
     text = value if isinstance(value, str) else ""
     parts = text.split("/")
     if not _PATH_RE.fullmatch(text) or ".." in parts or "." in parts:
         raise NetconsoleError(
             f"{variable}: {value!r} must be an absolute path other than '/' made of letters, digits and "
-            "'.', '_', '+', '-' (no '..', spaces, quotes or backslashes): it is passed to the cap command"
+            f"'.', '_', '+', '-' (no '..', spaces, quotes or backslashes): {use}"
         )
     return text

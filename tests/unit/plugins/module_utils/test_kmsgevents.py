@@ -7,7 +7,9 @@ import json
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import (
     GIVE_UP,
+    INCIDENT_EVENTS,
     INCIDENT_MAX,
+    PENDING_MAX,
     RETRY,
     SETTLE,
     STALE,
@@ -233,3 +235,47 @@ def test_a_storm_of_events_a_few_seconds_apart_is_still_sent_after_a_minute():
     assert sent, "nothing sent while oopses kept coming every 3 s"
     first = sent[0]
     assert first["kinds"] == ["oops"] and 1 < len(first["events"]) <= INCIDENT_MAX / 3 + 1
+
+
+def test_the_receivers_own_outage_is_not_a_friends_silence():
+    watcher = Watcher("alice", silence=60)
+    run(watcher, [line(0, f"5,0,0,-;{BANNER}"), line(1, "6,1,1000,-;before the receiver went down")], T0 + 1)
+    watcher.up_since = T0 + 500  # the receiver was off from about 2 s to 500 s, then booted and started again
+    assert run(watcher, [line(510, "6,2,2000,-;received again")], T0 + 510) == ([], [])
+    assert run(watcher, [], T0 + 569) == ([], [])
+    events, _incidents = run(watcher, [], T0 + 571)
+    assert [(e["kind"], e["time"]) for e in events] == [("silence", at(570))], "quiet while listening is silence"
+    late = Watcher("alice", silence=60)
+    late.up_since = T0 + 500
+    # lines read late (the events service started after the receiver's boot): quiet counted from the boot
+    events, _incidents = run(late, [line(0, f"5,0,0,-;{BANNER}"), line(1, "6,1,1000,-;before")], T0 + 600)
+    assert [(e["kind"], e["time"]) for e in events] == [("boot", at(0)), ("silence", at(560))]
+
+
+def test_alerts_waiting_for_a_dead_mail_system_are_bounded():
+    outbox = Outbox()
+    for number in range(1, PENDING_MAX + 6):
+        incident = {"incident": number, "friend": "alice", "kinds": ["reboot"], "time": at(number), "boot": number}
+        incident["events"] = [{"kind": "reboot", "time": at(number), "boot": number, "n": number, "by": "x"}]
+        outbox.add(incident, ["mail"], T0 + number)
+    pending = [entry for entry in outbox.entries if entry["state"] == "pending"]
+    assert [entry["incident"] for entry in pending] == list(range(6, PENDING_MAX + 6)), "the newest are kept"
+    given_up = [entry for entry in outbox.public() if entry["state"] == "given up"]
+    assert len(given_up) == 5 and "more than" in given_up[0]["error"]
+    assert all("body" not in entry for entry in outbox.entries if entry["state"] != "pending")
+
+
+def test_an_incident_carries_a_bounded_number_of_events_and_says_how_many_more():
+    watcher = Watcher("alice")
+    rows = [line(0, f"5,0,0,-;{BANNER}")]
+    for i in range(1, 41):  # an oops a second for 40 s: one incident
+        rows.append(line(i, f"4,{2 * i - 1},{i * 1_000_000},-;Oops: {i} [#{i}] SMP"))
+        rows.append(line(i, f"4,{2 * i},{i * 1_000_000 + 100},-;---[ end trace {i} ]---"))
+    sent = []
+    for second in range(0, 80):
+        sent += run(watcher, [row for row in rows if parse_time(row.split(" ", 1)[0]) == T0 + second], T0 + second)[1]
+    (incident,) = sent
+    assert len(incident["events"]) == INCIDENT_EVENTS and incident["more"] == 40 - INCIDENT_EVENTS
+    text = mail_message(incident, ["alice@example.org"], "", "recv", T0 + 80).decode()
+    assert f"and {40 - INCIDENT_EVENTS} more events" in text
+    assert json.loads(webhook_payload(incident, "recv"))["more_events"] == 40 - INCIDENT_EVENTS

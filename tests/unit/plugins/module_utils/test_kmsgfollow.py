@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
 
 SRC = "172.30.77.21"
@@ -31,6 +32,16 @@ def numbers(lines: list[bytes]) -> list[int]:
     return [int(line.rsplit(b" ", 1)[1]) for line in lines]
 
 
+def read_all(source: Source) -> list[bytes]:
+    """What the service reads in one round: chunk after chunk until nothing is left."""
+    lines: list[bytes] = []
+    while True:
+        chunk = source.read()
+        if not chunk:
+            return lines
+        lines += chunk
+
+
 def write(path, data: bytes, mode: str = "ab") -> None:
     with open(path, mode) as handle:
         handle.write(data)
@@ -40,34 +51,34 @@ def test_lines_are_read_once_and_a_half_written_line_waits(tmp_path):
     live = tmp_path / "console.log"
     write(live, numbered(0, 3) + b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" half")
     source = Source(str(tmp_path))
-    assert numbers(source.read()) == [0, 1, 2]
-    assert source.read() == []
+    assert numbers(read_all(source)) == [0, 1, 2]
+    assert read_all(source) == []
     write(live, b" written 7\n")
-    assert source.read() == [b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" half written 7"]
+    assert read_all(source) == [b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" half written 7"]
 
 
 def test_rename_rotation_then_the_new_file(tmp_path):
     live = tmp_path / "console.log"
     write(live, numbered(0, 5))
     source = Source(str(tmp_path))
-    assert numbers(source.read()) == list(range(5))
+    assert numbers(read_all(source)) == list(range(5))
     write(live, numbered(5, 2))  # written before the rename, not yet read
     os.rename(live, tmp_path / "console.log-20261130-1764478800")
     write(live, numbered(7, 3))
-    assert numbers(source.read()) == list(range(5, 10))
+    assert numbers(read_all(source)) == list(range(5, 10))
     # the cap command's rename, twice while the follower was not looking
     os.rename(live, tmp_path / "console.log-cap-20261130T050001.000000000Z")
     write(live, numbered(10, 2))
     os.rename(live, tmp_path / "console.log-cap-20261130T050002.000000000Z")
     write(live, numbered(12, 1))
-    assert numbers(source.read()) == list(range(10, 13))
+    assert numbers(read_all(source)) == list(range(10, 13))
 
 
 def test_a_restart_after_the_old_file_was_compressed_reads_the_rest_from_the_gz_and_nothing_twice(tmp_path):
     live = tmp_path / "console.log"
     write(live, numbered(0, 5))
     source = Source(str(tmp_path))
-    source.read()
+    read_all(source)
     saved = json.loads(json.dumps(source.state))
     write(live, numbered(5, 2))
     rotated = tmp_path / "console.log-20261130-1764478800"
@@ -81,8 +92,43 @@ def test_a_restart_after_the_old_file_was_compressed_reads_the_rest_from_the_gz_
     write(tmp_path / "console.log-20261129-1764392400.gz", gzip.compress(numbered(900, 3)), "wb")
     os.utime(tmp_path / "console.log-20261129-1764392400.gz", (0, 0))
     again = Source(str(tmp_path), state=saved)
-    assert numbers(again.read()) == list(range(5, 11))
-    assert again.read() == []
+    assert numbers(read_all(again)) == list(range(5, 11))
+    assert read_all(again) == []
+
+
+def test_a_long_backlog_is_read_in_bounded_chunks_each_line_once_across_a_restart_and_rotations(tmp_path, monkeypatch):
+    monkeypatch.setattr(kmsgfollow, "CHUNK", 512)  # the real 4 MiB, scaled down with the files
+    live = tmp_path / "console.log"
+    write(live, numbered(0, 5))
+    source = Source(str(tmp_path))
+    read_all(source)
+    # the service was down for days: the old file grew and was rotated, three more pieces (one compressed)
+    write(live, numbered(5, 40))
+    os.rename(live, tmp_path / "console.log-20261201-1764565200")
+    write(tmp_path / "console.log-20261202-1764651600.gz", gzip.compress(numbered(45, 40)), "wb")
+    write(tmp_path / "console.log-20261203-1764738000", numbered(85, 40))
+    later = time.time() + 10  # each piece written after the one before
+    for age, name in enumerate(("20261201-1764565200", "20261202-1764651600.gz", "20261203-1764738000")):
+        os.utime(tmp_path / f"console.log-{name}", (later + age, later + age))
+    write(live, numbered(125, 5))
+    got = []
+    for _round in range(3):  # a few chunks, then a restart from the saved state in the middle of the backlog
+        chunk = source.read()
+        assert 0 < sum(len(line) + 1 for line in chunk) <= 512
+        got += numbers(chunk)
+    source = Source(str(tmp_path), state=json.loads(json.dumps(source.state)))
+    rotated = False
+    while True:
+        chunk = source.read()
+        if not chunk:
+            break
+        assert sum(len(line) + 1 for line in chunk) <= 512
+        got += numbers(chunk)
+        if got[-1] >= 100 and not rotated:  # logrotate renames the live file while the backlog is still read
+            rotated = True
+            os.rename(live, tmp_path / "console.log-20261204-1764824400")
+            write(live, numbered(130, 3))
+    assert rotated and got == list(range(5, 133))
 
 
 def friend(tmp_path, settings: dict | None = None) -> Friend:
@@ -120,17 +166,17 @@ def test_a_piece_compressed_at_the_next_rotation_is_not_read_again(tmp_path):
     live = tmp_path / "console.log"
     write(live, numbered(0, 3))
     source = Source(str(tmp_path))
-    source.read()
+    read_all(source)
     first = tmp_path / "console.log-20261130-1796014800"
     os.rename(live, first)
     write(live, numbered(3, 3))
-    assert numbers(source.read()) == [3, 4, 5]
+    assert numbers(read_all(source)) == [3, 4, 5]
     write(live, numbered(6, 1))
     os.rename(live, tmp_path / "console.log-20261201-1796101200")
     write(str(first) + ".gz", gzip.compress(first.read_bytes()), "wb")  # written now: the newest mtime
     os.unlink(first)
     write(live, numbered(7, 2))
-    assert numbers(source.read()) == [6, 7, 8]
+    assert numbers(read_all(source)) == [6, 7, 8]
 
 
 def test_lines_rsyslog_writes_into_the_renamed_file_before_its_hup_are_read_whole(tmp_path):
@@ -139,33 +185,33 @@ def test_lines_rsyslog_writes_into_the_renamed_file_before_its_hup_are_read_whol
     live = tmp_path / "console.log"
     write(live, numbered(0, 3))
     source = Source(str(tmp_path))
-    assert numbers(source.read()) == [0, 1, 2]
+    assert numbers(read_all(source)) == [0, 1, 2]
     rotated = tmp_path / "console.log-20261130-1796014800"
     os.rename(live, rotated)
     write(live, b"")  # logrotate's create
     half = numbered(3, 1)
     write(rotated, numbered(3, 0) + half[:20])  # rsyslog, mid-line
-    assert source.read() == []
+    assert read_all(source) == []
     write(rotated, half[20:] + numbered(4, 1))  # rsyslog finishes before the HUP
-    assert numbers(source.read()) == [3, 4]
+    assert numbers(read_all(source)) == [3, 4]
     write(rotated, numbered(5, 1))  # flushed at the HUP
     write(live, numbered(6, 2))  # and from then on into the new file
-    assert numbers(source.read()) == [5, 6, 7]
-    assert source.read() == []
+    assert numbers(read_all(source)) == [5, 6, 7]
+    assert read_all(source) == []
 
 
 def test_a_renamed_file_left_alone_is_finished_even_while_the_new_one_is_empty(tmp_path):
     live = tmp_path / "console.log"
     write(live, numbered(0, 2))
     source = Source(str(tmp_path))
-    source.read()
+    read_all(source)
     rotated = tmp_path / "console.log-cap-20261130T050001.000000000Z"
     os.rename(live, rotated)
     write(rotated, numbered(2, 1) + b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" cut short")
     os.utime(rotated, (T0, T0))  # long ago: rsyslog closed it (the cap command) and nothing more will come
-    assert numbers(source.read()[:1]) == [2]
+    assert numbers(read_all(source)[:1]) == [2]
     write(live, numbered(3, 1))
-    assert numbers(source.read()) == [3]
+    assert numbers(read_all(source)) == [3]
 
 
 def write_panic(directory, stamp: bytes) -> None:
