@@ -64,7 +64,7 @@ def cleanup() -> None:
 def start_ring(image: str, size: int) -> dict[str, str]:
     """Start the ring's containers (as the molecule scenarios do: systemd as PID 1); their ids by name."""
     remove_containers()
-    if subprocess.run(["docker", "network", "inspect", NETWORK], capture_output=True).returncode != 0:
+    if subprocess.run(["docker", "network", "inspect", NETWORK], capture_output=True, check=False).returncode:
         docker("network", "create", "--subnet", f"{SUBNET}.0/24", NETWORK)
     ids = {}
     for i, name in enumerate(host_names(size), start=1):
@@ -78,7 +78,7 @@ def start_ring(image: str, size: int) -> dict[str, str]:
     for name in ids:
         while True:
             state = subprocess.run(
-                ["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True, text=True
+                ["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True, text=True, check=False
             ).stdout.strip()
             if state in ("running", "degraded"):
                 break
