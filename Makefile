@@ -9,7 +9,7 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair reliable
 
-.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
+.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report bench-fleet build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
 
 # Every target says what it does in a "## " comment on its own line; help prints them all
 # (tests/unit/test_makefile.py fails on a target without one).
@@ -65,12 +65,12 @@ kernel: setup ## the kernel scenario: QEMU guests with Debian's kernel, booted t
 
 # The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
-	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
+	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
 # Debian 13 with trixie-backports' kernel (7.3: userdata, transmit_errors, sysdata cpu_nr/taskname/release, msgid).
 # Its image (debootstrap trixie + the backports kernel) takes about 3.5 minutes the first time.
 test-kernel-7.3: setup ## the kernel scenario on Debian 13 with trixie-backports' 7.3
-	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel
+	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel
 
 # The image builds wait mostly on the mirror and dpkg, the linters and unit tests on the CPU: run them side by
 # side (two at a time, output line by line), then the tests that need the images, one after the other.
@@ -98,6 +98,12 @@ demo-clean: setup ## remove the demo's containers
 # BENCH_REPORT_ARGS: e.g. --compare /tmp/kmsgview-before.py (another kmsgview.py timed on the same files)
 bench-report: setup ## netconsole-report's lines per CPU second over a month of rotated files
 	@python bench/report.py $(BENCH_REPORT_ARGS)
+
+# Rings of 2, 8 and 16 containers (fleet-NN on fleet-net), first and no-change run of playbooks/netconsole.yml;
+# about 15 minutes on 2 idle cores; holds /tmp/logswap-heavy.lock (LOGSWAP_HEAVY_LOCK= for none). Not in make test.
+# BENCH_FLEET_ARGS: e.g. --sizes 2,16 or --forks 32 (bench/fleet.py -h).
+bench-fleet: images ## the main playbook on rings of 2, 8 and 16 containers: seconds, tasks and CPU per host
+	@python bench/fleet.py $(BENCH_FLEET_ARGS)
 
 bench: images ## receiver burst and ingest benchmark, then make bench-relp
 	@scripts/bench.sh

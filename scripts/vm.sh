@@ -9,11 +9,15 @@
 # the tests unbind and bind to make the kernel print a line with a dictionary (SUBSYSTEM=, DEVICE=).
 # LOGSWAP_VM_SLOT=K (default 0) moves everything by K: ssh 22K1/22K2, L2 sockets 107K1/107K2, .cache/vm/run-K,
 # so a second pair of guests can run beside the first (a probe while a scenario runs).
+# LOGSWAP_VM_SSH_WAIT (default 300) is how long a guest may take to answer ssh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slot=${LOGSWAP_VM_SLOT:-0}
 [[ $slot =~ ^[0-9]$ ]] || { echo "LOGSWAP_VM_SLOT must be one digit, not '$slot'" >&2; exit 2; }
 ssh_base=$((2220 + 10 * slot)) l2_base=$((10770 + 10 * slot))
+# seconds a guest may take to answer ssh; a machine shared with other TCG guests and containers needs more
+ssh_wait=${LOGSWAP_VM_SSH_WAIT:-300}
+[[ $ssh_wait =~ ^[0-9]+$ ]] || { echo "LOGSWAP_VM_SSH_WAIT must be whole seconds, not '$ssh_wait'" >&2; exit 2; }
 run=.cache/vm/run
 [ "$slot" = 0 ] || run=.cache/vm/run-$slot
 key=.cache/vm/id_ed25519
@@ -53,8 +57,8 @@ wait_ssh() {
     local name=$1 port=$2 start=$SECONDS
     # shellcheck disable=SC2046
     until ssh $(ssh_opts "$port") root@127.0.0.1 true 2>/dev/null; do
-        if [ $((SECONDS - start)) -gt 300 ]; then
-            echo "$name did not answer ssh within 300 s; console: $run/$name.console" >&2
+        if [ $((SECONDS - start)) -gt "$ssh_wait" ]; then
+            echo "$name did not answer ssh within $ssh_wait s; console: $run/$name.console" >&2
             tail -30 "$run/$name.console" >&2
             exit 1
         fi

@@ -16,10 +16,15 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.cmdline import 
 )
 
 
-def netconsole_cmdline(parameter: str, loglevel: object, panic: object, os_family: str = "Debian") -> dict:
-    """Words for /proc/cmdline and their GRUB drop-in form; RHEL family: the module-parameter form."""
+def netconsole_cmdline(
+    parameter: str, loglevel: object, panic: object, os_family: str = "Debian", extra: list | None = None
+) -> dict:
+    """Words for /proc/cmdline and their GRUB drop-in form; RHEL family: the module-parameter form.
+
+    ``extra``: more words for the same command line (pstore's, from ``pstore_choice``)."""
     try:
         words = netconsole_words(parameter, loglevel, panic, module_form=os_family == "RedHat")
+        words += [str(w) for w in extra or []]
         return {"words": words, "grub": grub_dropin_values(words)}
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None

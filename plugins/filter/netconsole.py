@@ -33,6 +33,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.nftrules import blocking_chains
 from ansible_collections.logswap.netconsole.plugins.module_utils.relp import tcp_port
+from ansible_collections.logswap.netconsole.plugins.module_utils.repair import repair_settings, repair_targets
 from ansible_collections.logswap.netconsole.plugins.module_utils.topology import (
     Sender,
     friends_of,
@@ -281,6 +282,19 @@ def sender_heartbeat(interval: object, loglevel: object) -> dict:
         raise AnsibleFilterError(str(exc)) from None
 
 
+def sender_self_repair(enabled: object, interval: object, loglevel: object) -> dict:
+    """The self-repair check's settings (module_utils.repair): enabled, seconds, holddown, confirm, level."""
+    try:
+        return repair_settings(enabled, interval, loglevel)
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def sender_repair_targets(given: list) -> list[dict]:
+    """The checked targets as the self-repair check's list (what the user gave; the rest is found again)."""
+    return repair_targets(given)
+
+
 def sender_name(value: object, variable: str = "sender_name") -> str:
     """The name friends file this host under (sent as userdata host=); '' sends none."""
     text = "" if value is None else str(value)
@@ -346,6 +360,8 @@ class FilterModule:
             "checked_int": checked_int,
             "sender_heartbeat": sender_heartbeat,
             "sender_name": sender_name,
+            "sender_self_repair": sender_self_repair,
+            "sender_repair_targets": sender_repair_targets,
             "netconsole_counter_change": netconsole_counter_change,
             "receiver_cap": receiver_cap,
             "receiver_nft_blockers": receiver_nft_blockers,

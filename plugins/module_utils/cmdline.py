@@ -20,6 +20,9 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import N
 # The netconsole value is addresses, ports, MACs, an interface name and the separators , @ / ; + (and r).
 # Anything else could mean something to the shell that sources the GRUB drop-in or to GRUB itself.
 _SAFE_WORD = re.compile(r"[A-Za-z0-9_.:,@/+=;-]+")
+# Any word this role puts on the command line: the netconsole characters, and '$' for memmap=SIZE$ADDR (pstore
+# at an explicit address). '$' is single-quoted for GRUB (which would expand it) and escaped for the shell.
+_TRANSPORT_WORD = re.compile(r"[A-Za-z0-9_.:,@/+=;$-]+")
 # Words GRUB reads as they are (no quoting needed).
 _GRUB_PLAIN = re.compile(r"[A-Za-z0-9_.:,@/+=-]+")
 # Debian's initramfs-tools reads netconsole= and loads the module with it; everywhere else (dracut, a module
@@ -53,23 +56,25 @@ def netconsole_words(
 
 
 def grub_quote(word: str) -> str:
-    """The word as GRUB must read it: single-quoted when it holds ``;`` (GRUB strips the quotes again).
+    """The word as GRUB must read it: single-quoted when it holds ``;`` or ``$`` (GRUB strips the quotes again).
 
-    Single quotes are literal both in GRUB script and inside the double quotes of the shell drop-in.
+    Single quotes are literal in GRUB script; inside the double quotes of the shell drop-in only ``$`` still
+    means something, so :func:`grub_dropin_values` escapes it there.
     """
     if _GRUB_PLAIN.fullmatch(word):
         return word
-    if not _SAFE_WORD.fullmatch(word):
+    if not _TRANSPORT_WORD.fullmatch(word):
         raise NetconsoleError(f"kernel command line: {word!r} cannot be passed through GRUB safely")
     return f"'{word}'"
 
 
 def grub_dropin_values(words: list[str]) -> dict[str, str]:
     """What the drop-in appends: netconsole to GRUB_CMDLINE_LINUX (every entry, recovery too), the rest to
-    GRUB_CMDLINE_LINUX_DEFAULT (after its ``quiet``, so loglevel wins)."""
+    GRUB_CMDLINE_LINUX_DEFAULT (after its ``quiet``, so loglevel wins). The values go between the double
+    quotes of a shell assignment: ``$`` is escaped there, so the shell hands GRUB ``'memmap=1M$0x...'``."""
     linux = [grub_quote(w) for w in words if word_key(w) in NETCONSOLE_KEYS]
     default = [grub_quote(w) for w in words if word_key(w) not in NETCONSOLE_KEYS]
-    return {"linux": " ".join(linux), "default": " ".join(default)}
+    return {"linux": " ".join(linux).replace("$", "\\$"), "default": " ".join(default).replace("$", "\\$")}
 
 
 def kernel_words(cmdline: str) -> list[str]:

@@ -106,16 +106,20 @@ def nud_state_name(state: int) -> str:
     return ",".join(names) if names else "none"
 
 
-def must_reprobe(state: int) -> bool:
+def must_reprobe(state: int, fresh: bool = False) -> bool:
     """Whether an existing neighbour entry is removed so the kernel resolves it afresh.
 
     A stale entry would otherwise wait delay_first_probe_time (5 s) and then probe the old MAC by
     unicast; a failed or half-probed one may never settle within the timeout. Removing it makes the
     next datagram start a fresh broadcast solicitation, which a live next hop answers at once with
     its current MAC. Entries an administrator pinned (permanent) or that need no resolution (noarp)
-    are never touched; a reachable one was confirmed recently and is used as is.
+    are never touched; a reachable one was confirmed recently and is used as is, unless ``fresh`` asks for
+    the answer of the wire (the self-repair check: a next hop whose MAC changed may still be "reachable" with
+    the old one for up to 45 s, and that check exists to notice exactly that).
     """
-    return bool(state) and not state & (NUD_PERMANENT | NUD_NOARP) and nud_state_name(state) != "reachable"
+    if not state or state & (NUD_PERMANENT | NUD_NOARP):
+        return False
+    return fresh or nud_state_name(state) != "reachable"
 
 
 def check_destination(destination: str, names: Names = Names()) -> None:

@@ -93,6 +93,12 @@ def test_extra_vars_true_as_text_gives_an_extended_target(tmp_path):
         (f'"sender_targets=[{TARGET}}}]" "sender_name=a b"', "sender_name: 'a b' is not a host name"),
         (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=5s', "sender_heartbeat_interval: '5s' is 5 s"),
         (f'"sender_targets=[{TARGET}}}]" sender_heartbeat_interval=soon', "sender_heartbeat_interval: 'soon' is not"),
+        (f'"sender_targets=[{TARGET}}}]" sender_self_repair_interval=5s', "sender_self_repair_interval: '5s' is 5 s"),
+        (
+            f'"sender_targets=[{TARGET}}}]" sender_self_repair_interval=2d',
+            "sender_self_repair_interval: '2d' is 172800 s; give 0 (off) or at least 10 s and at most 86400 s",
+        ),
+        (f'"sender_targets=[{TARGET}}}]" sender_self_repair=maybe', "sender_self_repair"),
         (
             f'"sender_targets=[{TARGET}}}]" sender_loglevel=2',
             "sender_heartbeat_interval: with sender_loglevel 2 only alert and emergency lines reach the console",

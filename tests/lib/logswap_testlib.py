@@ -133,10 +133,10 @@ def relp_test_input(numbers: str, ruleset: str = "logswap_relp_test") -> str:
 
     The kernel input cannot run in a container or a namespace (it would read this machine's kernel log), so the
     tests (integration, the reliable scenario) and bench/relp.py feed ``numbers`` through it; the second word of
-    each line is its sequence number.
+    each line is its sequence number. imfile itself is loaded by the sender's drop-in (its pstore spool input):
+    loading it twice is an error.
     """
     return f"""
-module(load="imfile")
 ruleset(name="{ruleset}") {{
     set $!sequnum = field($msg, 32, 2);
     call logswap_relp_kernel

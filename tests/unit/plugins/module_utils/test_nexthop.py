@@ -203,5 +203,19 @@ def test_only_unsettled_entries_are_removed_for_a_fresh_probe(state, reprobe):
     assert must_reprobe(state) is reprobe
 
 
+@pytest.mark.parametrize(
+    ("state", "reprobe"),
+    [
+        (0x02, True),  # reachable: the self-repair check asks the wire, the MAC may have changed since
+        (0x04, True),  # stale
+        (0x80, False),  # permanent: still never touched
+        (0x40, False),  # noarp
+        (0, False),  # no entry: nothing to remove
+    ],
+)
+def test_fresh_resolution_removes_every_entry_but_an_administrators(state, reprobe):
+    assert must_reprobe(state, fresh=True) is reprobe
+
+
 def test_unresolved_message_names_the_remote_mac_variable():
     assert "give sender_targets[1].remote_mac by hand" in unresolved_message("192.0.2.1", "eth0", "failed", 3, ROLE)

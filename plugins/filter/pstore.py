@@ -1,0 +1,35 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for pstore (the Jinja face of module_utils.pstore and module_utils.pstoreship)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
+from ansible_collections.logswap.netconsole.plugins.module_utils.pstore import choose
+
+
+def pstore_choice(settings: dict, facts: dict) -> dict:
+    """The pstore backend for this host, why, its kernel command line words and modules (docs/pstore.md)."""
+    try:
+        return choose(dict(settings), dict(facts))
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def pstore_records(lines: list) -> list[dict]:
+    """``logswap-pstore-ship --list`` lines as {id, state (shipped|pending), path}."""
+    records = []
+    for line in lines or []:
+        parts = str(line).split(" ", 2)
+        if len(parts) == 3:
+            records.append(dict(zip(("id", "state", "path"), parts, strict=True)))
+    return records
+
+
+class FilterModule:
+    """logswap.netconsole pstore filters."""
+
+    def filters(self) -> dict:
+        return {"pstore_choice": pstore_choice, "pstore_records": pstore_records}
