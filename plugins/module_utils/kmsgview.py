@@ -1397,6 +1397,8 @@ def render(friend: str, data: dict, files: list[str], now: float | None = None) 
             ending = "last lines (nothing since)"
         out.append(f"  {ending}:")
         out.extend(f"    {shown}" for shown in boot["last_words"])
+        for record in boot.get("pstore", []):
+            out.extend(_pstore_lines(record))
     reliable = data.get("reliable")
     if reliable is not None:
         out.append("")
@@ -1406,7 +1408,101 @@ def render(friend: str, data: dict, files: list[str], now: float | None = None) 
                 f"  not matched to a netconsole boot: {rboot['first']} .. {rboot['last']}, {rboot['records']} "
                 f"records, numbers {rboot['first_seq']}-{rboot['last_seq']}"
             )
+    unplaced = [record for record in data.get("pstore", []) if record["boot"] is None]
+    if unplaced:
+        out.append("")
+        out.append(f"pstore records from before the first boot shown: {len(unplaced)}")
+        for record in unplaced:
+            out.extend(_pstore_lines(record))
     return "".join(terminal_safe(text) + "\n" for text in out)
+
+
+PSTORE = "pstore"  # the friend's pstore records (docs/pstore.md), beside console.log: one file per panic
+PSTORE_NAME_RE = re.compile(r"([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{12}[.]txt")
+PSTORE_MAX_BYTES = 1 << 20  # ramoops keeps 128 KiB per record by default: a larger file is read this far
+PSTORE_TAIL = 40  # the record's last lines the text report shows (the panic line and its trace end a record)
+_PSTORE_LEVEL_RE = re.compile(r"^<[0-7]>(?=\[)")  # "<0>[   35.1] Kernel panic": the level before the time
+
+
+def pstore_record(name: str, text: str) -> dict:
+    """One record: its id and time (from the name the sender gave it), the kernel events in it (first first),
+    its last lines. Its lines are the kernel log the panicking kernel kept in memory, "<level>[time] text"."""
+    lines = [_PSTORE_LEVEL_RE.sub("", line) for line in text.splitlines()]
+    kinds: list[str] = []
+    first = None
+    for line in lines:
+        match = _EVENT_RE.search(line)
+        if match:
+            kind = EVENT_KINDS[int(match.lastgroup[1:])]
+            if kind not in kinds:
+                kinds.append(kind)
+            first = first or line
+    stamp = PSTORE_NAME_RE.fullmatch(name).group(1)
+    when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)  # noqa: UP017
+    return {
+        "id": name[: -len(".txt")],
+        "time": when.isoformat().replace("+00:00", "Z"),
+        "file": f"{PSTORE}/{name}",
+        "lines": len(lines),
+        "kinds": kinds,
+        "first_event": first,
+        "tail": lines[-100:],
+    }
+
+
+def read_pstore(directory: str) -> tuple[list[dict], str]:
+    """The friend's pstore records under directory/pstore, oldest first (their names start with the UTC time of
+    the panic); why not, where it cannot be read. Files of any other name are not the sender's and are left out."""
+    where = os.path.join(directory, PSTORE)
+    try:
+        names = sorted(name for name in os.listdir(where) if PSTORE_NAME_RE.fullmatch(name))
+    except FileNotFoundError:
+        return [], ""
+    except PermissionError:
+        return [], f"cannot read {where}: permission denied"
+    records = []
+    for name in names:
+        try:
+            with open(os.path.join(where, name), "rb") as handle:
+                text = handle.read(PSTORE_MAX_BYTES).decode("utf-8", "replace")
+        except OSError as err:
+            return records, f"cannot read {err.filename}: {err.strerror}"
+        records.append(pstore_record(name, text))
+    return records, ""
+
+
+def add_pstore(data: dict, records: list[dict], since: float | None, kinds: set[str] | None = None) -> None:
+    """Each record into the boot it ended (the last boot shown that started before the panic's time), marked with
+    whether console.log has an event of the same kind in that boot; data["pstore"] lists them all."""
+    starts = [(parse_time(boot["first"]), boot) for boot in data["boots"]]
+    for boot in data["boots"]:
+        boot["pstore"] = []
+    shown = []
+    for record in records:
+        when = parse_time(record["time"])
+        if (since is not None and when < since) or (kinds is not None and not kinds & set(record["kinds"])):
+            continue
+        before = [boot for start, boot in starts if start <= when]
+        boot = before[-1] if before else None
+        record["boot"] = boot["boot"] if boot else None
+        sent = {event["kind"] for event in boot["events"]} if boot else set()
+        record["in_console_log"] = bool(set(record["kinds"]) & sent)
+        if boot is not None:
+            boot["pstore"].append(record)
+        shown.append(record)
+    data["pstore"] = shown
+
+
+def _pstore_lines(record: dict) -> list[str]:
+    kinds = ", ".join(record["kinds"]) or "no kernel event found"
+    seen = "also in console.log" if record["in_console_log"] else "not in console.log"
+    out = [f"  PSTORE record {record['id']} ({kinds}; {seen}), kept through the reboot: {record['file']}"]
+    if record["first_event"]:
+        out.append(f"    first event: {record['first_event']}")
+    tail = record["tail"][-PSTORE_TAIL:]
+    out.append(f"    its last {len(tail)} of {record['lines']} lines:")
+    out.extend(f"      {line}" for line in tail)
+    return out
 
 
 def _read_reliable(directory: str, skipped: list[str]) -> tuple[list[str], list[ReliableBoot] | None, str]:
@@ -1430,7 +1526,8 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
     parser = argparse.ArgumentParser(
         prog="netconsole-report",
         description="The story of a friend's server from its netconsole lines on this receiver: boots, kernel "
-        "events with their whole traces, the last words before each reboot, losses.",
+        "events with their whole traces, the last words before each reboot, losses, and the panics its pstore kept "
+        "through a reboot (pstore/).",
     )
     parser.add_argument("friend", help="the friend's name (their directory under the log root)")
     parser.add_argument("--since", help="only boots and events from then on: 30m, 6h, 2d, or 2026-11-30T05:00")
@@ -1471,6 +1568,9 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
         return 2
     if unread:
         sys.stderr.write(terminal_safe(f"netconsole-report: kernel.log not compared: {unread}") + "\n")
+    pstore, pstore_unread = read_pstore(directory)
+    if pstore_unread:
+        sys.stderr.write(terminal_safe(f"netconsole-report: pstore records not all read: {pstore_unread}") + "\n")
     for reason in skipped:
         sys.stderr.write(
             terminal_safe(f"netconsole-report: read in part (rotated or removed meanwhile): {reason}") + "\n"
@@ -1478,6 +1578,7 @@ def main(argv: list[str] | None = None, log_root: str = "/var/log/remote") -> in
     data = select(story, since, kinds)
     if rboots is not None:
         add_channels(data, channels(story, rboots, args.console_loglevel), reliable_files, since)
+    add_pstore(data, pstore, since, kinds)
     if args.json:
         data["friend"] = args.friend
         data["files"] = files
