@@ -213,6 +213,36 @@ def _as_grub_reads(raw: str) -> str:
     return " ".join(commands[0]) if commands else ""
 
 
+# pstore's words (module_utils/pstore.py): every ramoops.* is the role's; memmap= and reserve_mem= only where a
+# ramoops word of the same kernel names their region, and efi_pstore's switch only as the role writes it.
+PSTORE_KEY_PREFIX = "ramoops."
+EFI_PSTORE_ON = "efi_pstore.pstore_disable=N"
+REGION_KEYS = ("memmap", "reserve_mem")
+
+
+def _owned_key(key: str, managed: set[str]) -> bool:
+    return key in managed or key.startswith(PSTORE_KEY_PREFIX)
+
+
+def _stale_regions(raws: list[str], lexed: list[str], wanted: set[str]) -> list[str]:
+    """Raw words of one kernel's arguments that are pstore's region or switch, no longer wanted."""
+    addresses = {w.split("=", 1)[1] for w in lexed if w.startswith("ramoops.mem_address=")}
+    names = {w.split("=", 1)[1] for w in lexed if w.startswith("ramoops.mem_name=")}
+    stale = []
+    for raw in raws:
+        word = _as_grub_reads(raw)
+        if word in wanted:
+            continue
+        key, _, value = word.partition("=")
+        if (
+            (key == "memmap" and value.rpartition("$")[2] in addresses)
+            or (key == "reserve_mem" and value.rpartition(":")[2] in names)
+            or word == EFI_PSTORE_ON
+        ):
+            stale.append(raw)
+    return stale
+
+
 def grubby_argv(info: str, words: list[str]) -> list[str]:
     """The grubby command that puts ``words`` on every kernel, or [] when every kernel already has them.
 
@@ -222,18 +252,20 @@ def grubby_argv(info: str, words: list[str]) -> list[str]:
     """
     entries = grubby_entries(info)
     wanted = set(words)
-    managed = {word_key(w) for w in words} | set(NETCONSOLE_KEYS)
+    managed = ({word_key(w) for w in words} - set(REGION_KEYS)) | set(NETCONSOLE_KEYS)
     stale = {
         word_key(raw)
         for raws, _lexed in entries
         for raw in raws
-        if word_key(raw).strip("'\"") in managed and _as_grub_reads(raw) not in wanted
+        if _owned_key(word_key(raw).strip("'\""), managed) and _as_grub_reads(raw) not in wanted
     }
-    if entries and not stale and all(wanted <= set(lexed) for _raws, lexed in entries):
+    # pstore's region words go whole (by key they would take a memmap= or reserve_mem= of the user's along)
+    stale_whole = {raw for raws, lexed in entries for raw in _stale_regions(raws, lexed, wanted)}
+    if entries and not stale and not stale_whole and all(wanted <= set(lexed) for _raws, lexed in entries):
         return []
     # grubby itself replaces a word whose key is written exactly as the one added; the others go by key
     added_keys = {word_key(grub_quote(w)) for w in words}
-    remove = sorted(stale - added_keys)
+    remove = sorted(stale - added_keys) + sorted(stale_whole)
     argv = ["grubby", "--update-kernel=ALL", "--args=" + " ".join(grub_quote(w) for w in words)]
     if remove:
         argv.append("--remove-args=" + " ".join(remove))

@@ -128,3 +128,31 @@ def test_grubby_gets_the_word_quoted_and_proc_cmdline_comparison_is_whole():
     booted = "BOOT_IMAGE=/vmlinuz ro memmap=1M$0x20000000 ramoops.mem_address=0x20000000"
     assert missing_words(MEMMAP[:2], booted) == []
     assert missing_words(MEMMAP[:2], booted.replace("1M", "2M")) == ["memmap=1M$0x20000000"]
+
+
+NETCONSOLE = ["netconsole=6665@192.168.77.1/eth1,6666@192.168.77.2/52:54:00:77:00:02", "loglevel=7"]
+
+
+def test_grubby_takes_pstore_words_away_when_pstore_is_turned_off_and_leaves_the_users_own():
+    info = (
+        'args="ro quiet netconsole=6665@192.168.77.1/eth1,6666@192.168.77.2/52:54:00:77:00:02 loglevel=7 '
+        "'memmap=1M$0x20000000' ramoops.mem_address=0x20000000 ramoops.mem_size=0x100000 "
+        'ramoops.record_size=0x20000 memmap=64K$0x30000000 reserve_mem=1M:4096:other"\n'
+    )
+    argv = grubby_argv(info, NETCONSOLE)
+    removed = argv[3].split("=", 1)[1].split(" ")
+    assert argv[:2] == ["grubby", "--update-kernel=ALL"]
+    assert sorted(removed) == sorted(
+        ["ramoops.mem_address", "ramoops.mem_size", "ramoops.record_size", "'memmap=1M$0x20000000'"]
+    )
+    # with the same words wanted again, nothing to do
+    assert grubby_argv(info, NETCONSOLE + MEMMAP) == []
+
+
+def test_grubby_takes_the_reserve_mem_region_and_efi_switch_away_with_their_ramoops_name():
+    info = (
+        'args="ro netconsole=6665@192.168.77.1/eth1,6666@192.168.77.2/52:54:00:77:00:02 loglevel=7 '
+        'reserve_mem=1M:4096:logswap ramoops.mem_name=logswap efi_pstore.pstore_disable=N"\n'
+    )
+    removed = grubby_argv(info, NETCONSOLE)[3].split("=", 1)[1].split(" ")
+    assert sorted(removed) == sorted(["ramoops.mem_name", "reserve_mem=1M:4096:logswap", "efi_pstore.pstore_disable=N"])
