@@ -59,15 +59,17 @@ molecule: images ## the container scenarios (SCENARIOS="receiver pair reliable";
 	    scripts/stage.sh molecule-$$s molecule test -s $$s || exit 1; \
 	done
 
-kernel: setup ## the kernel scenario: QEMU guests with Debian's kernel, booted through GRUB
-	@echo "==> molecule scenario kernel: QEMU guests with Debian's kernel, booted through GRUB"
-	@scripts/stage.sh molecule-kernel molecule test -s kernel
+# guest1 on Debian 12's 6.1, guest2 on Debian 13 with trixie-backports' 7.3: friends rarely run the same kernel,
+# and one run proves what the oldest and the newest offer (msgid, sysdata, resume, reserve_mem=).
+kernel: setup ## the kernel scenario: QEMU guests with Debian's kernels (12's 6.1 and 13's backports 7.3), booted through GRUB
+	@echo "==> molecule scenario kernel: QEMU guests with Debian's kernels (guest1 Debian 12 6.1, guest2 Debian 13 7.3), booted through GRUB"
+	@VM_SUITE_2=trixie VM_BACKPORTS_KERNEL_2=1 scripts/stage.sh molecule-kernel molecule test -s kernel
 
-# The same scenario with bookworm-backports' kernel (6.12: release, userdata, command line takeover).
+# The same scenario with both guests on bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
 	@VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-6.12 molecule test -s kernel
 
-# Debian 13 with trixie-backports' kernel (7.3: userdata, transmit_errors, sysdata cpu_nr/taskname/release, msgid).
+# Both guests on Debian 13 with trixie-backports' kernel (7.3: userdata, transmit_errors, sysdata, msgid).
 # Its image (debootstrap trixie + the backports kernel) takes about 3.5 minutes the first time.
 test-kernel-7.3: setup ## the kernel scenario on Debian 13 with trixie-backports' 7.3
 	@VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 LOGSWAP_KERNEL_RELEASE=true LOGSWAP_PSTORE_ADDRESS= scripts/stage.sh molecule-kernel-7.3 molecule test -s kernel

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the test images side by side (each is mostly waiting for the mirror and dpkg): the Debian 12 and 13
-# container images, and with --vm the QEMU disk image of the kernel scenario. Unchanged recipes are reused.
+# container images, and with --vm the QEMU disk images of the kernel scenario (Debian 12; Debian 13 with its backports kernel). Unchanged recipes are reused.
 # Each build's output goes to build/logs/image-NAME.log; a failure shows its end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,11 @@ launch() {
 }
 launch bookworm scripts/build-image.sh bookworm
 launch trixie scripts/build-image.sh trixie
-[ "${1:-}" = --vm ] && launch vm scripts/build-vm-image.sh
+if [ "${1:-}" = --vm ]; then
+    launch vm scripts/build-vm-image.sh
+    # make kernel's guest2: Debian 13 with trixie-backports' kernel
+    launch vm-trixie env VM_SUITE=trixie VM_BACKPORTS_KERNEL=1 scripts/build-vm-image.sh
+fi
 echo "==> test images: ${!pids[*]} side by side (progress in build/logs/image-*.log)"
 failed=0
 for name in "${!pids[@]}"; do

@@ -17,8 +17,8 @@ cache=.cache/vm
 image=$cache/debian-$suite-$hash.raw
 key=$cache/id_ed25519
 mkdir -p "$cache"
-# One build at a time: both guests of a scenario ask for the image at once.
-exec 9>"$cache/.build.lock"
+# One build of each image at a time: both guests of a scenario ask for it at once (two images build side by side).
+exec 9>"$cache/.build-$suite-$hash.lock"
 flock 9
 [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C logswap-kernel-test -f "$key"
 if [ -f "$image" ]; then

@@ -10,6 +10,8 @@
 # LOGSWAP_VM_SLOT=K (default 0) moves everything by K: ssh 22K1/22K2, L2 sockets 107K1/107K2, .cache/vm/run-K,
 # so a second pair of guests can run beside the first (a probe while a scenario runs).
 # LOGSWAP_VM_SSH_WAIT (default 300) is how long a guest may take to answer ssh.
+# VM_SUITE and VM_BACKPORTS_KERNEL choose the image (scripts/build-vm-image.sh); VM_SUITE_N and
+# VM_BACKPORTS_KERNEL_N, where set, choose guest N's (make kernel runs guest2 on Debian 13's 7.3 beside 6.1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slot=${LOGSWAP_VM_SLOT:-0}
@@ -35,7 +37,9 @@ start() {
         echo "$name is running (ssh port $port)" >&2
         return
     fi
-    base=$(scripts/build-vm-image.sh)
+    local suite_var=VM_SUITE_$n backports_var=VM_BACKPORTS_KERNEL_$n
+    base=$(VM_SUITE=${!suite_var:-${VM_SUITE:-bookworm}} VM_BACKPORTS_KERNEL=${!backports_var:-${VM_BACKPORTS_KERNEL:-0}} \
+        scripts/build-vm-image.sh)
     qemu-img create -q -f qcow2 -b "$(readlink -f "$base")" -F raw "$run/$name.qcow2"
     local extra=()
     if [ "$n" = 1 ]; then
