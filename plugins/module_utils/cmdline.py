@@ -233,7 +233,7 @@ def _stale_regions(raws: list[str], lexed: list[str], wanted: set[str]) -> list[
         word = _as_grub_reads(raw)
         if word in wanted:
             continue
-        key, _, value = word.partition("=")
+        key, _sep, value = word.partition("=")
         if (
             (key == "memmap" and value.rpartition("$")[2] in addresses)
             or (key == "reserve_mem" and value.rpartition(":")[2] in names)
