@@ -213,15 +213,16 @@ def _as_grub_reads(raw: str) -> str:
     return " ".join(commands[0]) if commands else ""
 
 
-# pstore's words (module_utils/pstore.py): every ramoops.* is the role's; memmap= and reserve_mem= only where a
-# ramoops word of the same kernel names their region, and efi_pstore's switch only as the role writes it.
-PSTORE_KEY_PREFIX = "ramoops."
+# pstore's words (module_utils/pstore.py): the four ramoops parameters the role writes (another, such as
+# ramoops.ecc, is the user's); memmap= and reserve_mem= only where a ramoops word of the same kernel names their
+# region, and efi_pstore's switch only as the role writes it.
+PSTORE_KEYS = ("ramoops.mem_address", "ramoops.mem_size", "ramoops.mem_name", "ramoops.record_size")
 EFI_PSTORE_ON = "efi_pstore.pstore_disable=N"
 REGION_KEYS = ("memmap", "reserve_mem")
 
 
 def _owned_key(key: str, managed: set[str]) -> bool:
-    return key in managed or key.startswith(PSTORE_KEY_PREFIX)
+    return key in managed or key in PSTORE_KEYS
 
 
 def _stale_regions(raws: list[str], lexed: list[str], wanted: set[str]) -> list[str]:

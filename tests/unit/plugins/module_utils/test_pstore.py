@@ -156,3 +156,11 @@ def test_grubby_takes_the_reserve_mem_region_and_efi_switch_away_with_their_ramo
     )
     removed = grubby_argv(info, NETCONSOLE)[3].split("=", 1)[1].split(" ")
     assert sorted(removed) == sorted(["ramoops.mem_name", "reserve_mem=1M:4096:logswap", "efi_pstore.pstore_disable=N"])
+
+
+def test_grubby_leaves_a_ramoops_parameter_the_role_never_writes():
+    info = (
+        'args="ro netconsole=6665@192.168.77.1/eth1,6666@192.168.77.2/52:54:00:77:00:02 loglevel=7 '
+        'ramoops.ecc=1 ramoops.console_size=0x8000"\n'
+    )
+    assert grubby_argv(info, NETCONSOLE) == []
