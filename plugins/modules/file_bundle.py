@@ -20,7 +20,9 @@ author:
   - logswap.netconsole maintainers (@logswap)
 options:
   dest:
-    description: The directory; created with mode C(0755) (and its parents) where missing.
+    description:
+      - The directory; created with mode C(0755), O(owner) and O(group) (and so are missing directories above it).
+      - An existing one writable by its group or others is refused (root later runs what is installed here).
     type: path
     required: true
   files:
@@ -73,6 +75,7 @@ changed_files:
 
 import os
 import re
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -86,11 +89,28 @@ def check_names(files: dict) -> list[str]:
 
 
 def current(path: str) -> bytes | None:
+    """The file's content; None where there is none or something other than a regular file (a symlink is not
+    followed: its target is neither read into a diff nor given this file's mode; the rename replaces the link)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except (FileNotFoundError, OSError):
         return None
+    with os.fdopen(handle, "rb") as opened:
+        if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+            return None
+        return opened.read()
+
+
+def make_dirs(module: AnsibleModule, dest: str) -> None:
+    """dest and each missing directory above it, mode 0755 with the owner and group asked for."""
+    missing = []
+    path = dest
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for path in reversed(missing):
+        os.mkdir(path, 0o755)
+        fix_attributes(module, path, "0755")
 
 
 def write(module: AnsibleModule, dest: str, name: str, data: bytes) -> None:
@@ -134,8 +154,10 @@ def main() -> None:
         module.fail_json(msg=f"mode: {module.params['mode']!r} is not an octal mode such as 0644")
     changed_dir = not os.path.isdir(dest)
     if changed_dir and not module.check_mode:
-        os.makedirs(dest, mode=0o755)
-        fix_attributes(module, dest, "0755")
+        make_dirs(module, dest)
+    elif not changed_dir and os.stat(dest).st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        # root runs what is installed here: a directory others may write to would let them swap it
+        module.fail_json(msg=f"dest: {dest} is writable by its group or others; make it 0755 (root's) first")
     changed, diffs = [], []
     for name in sorted(files):
         path = os.path.join(dest, name)

@@ -78,3 +78,33 @@ def test_a_name_that_is_not_a_plain_file_name_fails_before_anything_is_written(t
 def test_a_bad_mode_fails_naming_the_option(tmp_path, capsys):
     result = run(capsys, {"dest": str(tmp_path), "files": {"a.py": "x"}, "mode": "u+rwx"})
     assert result["failed"] and result["msg"].startswith("mode: 'u+rwx' is not an octal mode")
+
+
+def test_a_symlink_in_place_of_a_file_is_replaced_not_followed(tmp_path, capsys):
+    secret = tmp_path / "secret"
+    secret.write_text("do not show\n")
+    os.chmod(secret, 0o600)
+    dest = tmp_path / "lib"
+    dest.mkdir(mode=0o755)
+    (dest / "a.py").symlink_to(secret)
+    result = run(capsys, {"dest": str(dest), "files": {"a.py": "x\n"}}, diff=True)
+    assert result["changed_files"] == ["a.py"] and result["diff"][0]["before"] == ""
+    assert not (dest / "a.py").is_symlink() and (dest / "a.py").read_text() == "x\n"
+    assert secret.read_text() == "do not show\n" and stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    assert not run(capsys, {"dest": str(dest), "files": {"a.py": "x\n"}})["changed"]
+
+
+def test_missing_parents_are_made_0755_and_a_writable_dest_is_refused(tmp_path, capsys):
+    old = os.umask(0o077)
+    try:
+        run(capsys, {"dest": str(tmp_path / "a" / "b" / "c"), "files": {"x.py": "x\n"}})
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
+    open_dir = tmp_path / "open"
+    open_dir.mkdir()
+    os.chmod(open_dir, 0o777)
+    result = run(capsys, {"dest": str(open_dir), "files": {"x.py": "x\n"}})
+    assert result["failed"] and "writable by its group or others" in result["msg"]
+    assert not (open_dir / "x.py").exists()
