@@ -17,10 +17,14 @@ cache=.cache/vm
 image=$cache/debian-$suite-$hash.raw
 key=$cache/id_ed25519
 mkdir -p "$cache"
-# One build of each image at a time: both guests of a scenario ask for it at once (two images build side by side).
+# The key every image trusts, made once (two images build side by side).
+exec 8>"$cache/.key.lock"
+flock 8
+[ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C logswap-kernel-test -f "$key"
+exec 8>&-
+# One build of each image at a time: both guests of a scenario ask for it at once.
 exec 9>"$cache/.build-$suite-$hash.lock"
 flock 9
-[ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C logswap-kernel-test -f "$key"
 if [ -f "$image" ]; then
     echo "VM image $image is up to date" >&2
     echo "$image"
