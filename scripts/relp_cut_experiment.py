@@ -29,36 +29,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
 from logswap_testlib import (
-    COLLECTIONS,
-    ROOT,
     link_namespaces,
     make_namespaces,
     relp_test_input,
     remove_namespaces,
+    render_relp,
     sh,
 )
 
 SND, RCV = "lsx-snd", "lsx-rcv"
 SND_IP, RCV_IP = "10.95.0.2", "10.95.0.1"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
-
-
-def render(work: Path) -> None:
-    values = {
-        "render_dir": str(work),
-        "render_sender_address": SND_IP,
-        "render_receiver_address": RCV_IP,
-        "receiver_log_root": str(work / "log"),
-    }
-    playbook = str(ROOT / "tests/lib/render_relp.yml")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", playbook, "-e", json.dumps(values)],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)},
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def changed(text: str, params: str) -> str:
@@ -165,7 +146,7 @@ def main() -> int:
     a = p.parse_args()
     subprocess.run(["rm", "-rf", str(a.work)], check=True)
     a.work.mkdir(parents=True)
-    render(a.work)
+    render_relp(a.work, SND_IP, RCV_IP)
     numbers, kernel_log = a.work / "numbers", a.work / "log" / "sender" / "kernel.log"
     numbers.touch()
     make_namespaces(SND, RCV)
