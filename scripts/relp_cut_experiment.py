@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
 from logswap_testlib import (
     link_namespaces,
     make_namespaces,
+    omrelp_variant,
     relp_test_input,
     remove_namespaces,
     render_relp,
@@ -40,18 +41,6 @@ from logswap_testlib import (
 SND, RCV = "lsx-snd", "lsx-rcv"
 SND_IP, RCV_IP = "10.95.0.2", "10.95.0.1"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
-
-
-def changed(text: str, params: str) -> str:
-    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
-        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
-        if value == "-":
-            text = pattern.sub("", text, count=1)
-        elif pattern.search(text):
-            text = pattern.sub(f" {name}={value}", text, count=1)
-        else:
-            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
-    return text
 
 
 class Rsyslogd:
@@ -152,7 +141,7 @@ def main() -> int:
     make_namespaces(SND, RCV)
     link()
     receiver = Rsyslogd(RCV, a.work, "receiver", f'include(file="{a.work / "receiver-relp.conf"}")\n')
-    body = changed((a.work / "sender-relp.conf").read_text(), a.set) + relp_test_input(str(numbers))
+    body = omrelp_variant((a.work / "sender-relp.conf").read_text(), a.set) + relp_test_input(str(numbers))
     sender = Rsyslogd(SND, a.work, "sender", body, a.debug)
     events: list[str] = []
     restored_at = 0.0

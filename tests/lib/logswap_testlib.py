@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -262,3 +263,17 @@ def render_relp(work: Path, sender: str, receiver: str) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def omrelp_variant(text: str, params: str) -> str:
+    """A rendered sender drop-in with its omrelp action's parameters changed: each name="value" in `params`
+    replaces that parameter or is added; name=- removes it (a setting measured beside the role's)."""
+    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
+        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
+        if value == "-":
+            text = pattern.sub("", text, count=1)
+        elif pattern.search(text):
+            text = pattern.sub(f" {name}={value}", text, count=1)
+        else:
+            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
+    return text
