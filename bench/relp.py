@@ -37,7 +37,7 @@ from pathlib import Path
 from lock import heavy_lock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
-from logswap_testlib import link_namespaces, make_namespaces, relp_test_input, remove_namespaces
+from logswap_testlib import link_namespaces, make_namespaces, omrelp_variant, relp_test_input, remove_namespaces
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "relp"
@@ -423,18 +423,8 @@ def print_table(results: dict) -> None:
 
 
 def variant_config(params: str) -> str:
-    """The rendered sender drop-in with its omrelp action's parameters changed: each name="value" in `params`
-    replaces that parameter or is added; name=- removes it (a setting measured beside the role's)."""
-    text = (WORK / "sender-relp.conf").read_text()
-    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
-        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
-        if value == "-":
-            text = pattern.sub("", text, count=1)
-        elif pattern.search(text):
-            text = pattern.sub(f" {name}={value}", text, count=1)
-        else:
-            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
-    return text
+    """The rendered sender drop-in with its omrelp action's parameters changed (name="value", name=-)."""
+    return omrelp_variant((WORK / "sender-relp.conf").read_text(), params)
 
 
 def main() -> int:

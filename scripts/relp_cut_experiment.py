@@ -29,48 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "lib"))
 from logswap_testlib import (
-    COLLECTIONS,
-    ROOT,
     link_namespaces,
     make_namespaces,
+    omrelp_variant,
     relp_test_input,
     remove_namespaces,
+    render_relp,
     sh,
 )
 
 SND, RCV = "lsx-snd", "lsx-rcv"
 SND_IP, RCV_IP = "10.95.0.2", "10.95.0.1"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
-
-
-def render(work: Path) -> None:
-    values = {
-        "render_dir": str(work),
-        "render_sender_address": SND_IP,
-        "render_receiver_address": RCV_IP,
-        "receiver_log_root": str(work / "log"),
-    }
-    playbook = str(ROOT / "tests/lib/render_relp.yml")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", playbook, "-e", json.dumps(values)],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS)},
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def changed(text: str, params: str) -> str:
-    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
-        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
-        if value == "-":
-            text = pattern.sub("", text, count=1)
-        elif pattern.search(text):
-            text = pattern.sub(f" {name}={value}", text, count=1)
-        else:
-            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
-    return text
 
 
 class Rsyslogd:
@@ -165,13 +135,13 @@ def main() -> int:
     a = p.parse_args()
     subprocess.run(["rm", "-rf", str(a.work)], check=True)
     a.work.mkdir(parents=True)
-    render(a.work)
+    render_relp(a.work, SND_IP, RCV_IP)
     numbers, kernel_log = a.work / "numbers", a.work / "log" / "sender" / "kernel.log"
     numbers.touch()
     make_namespaces(SND, RCV)
     link()
     receiver = Rsyslogd(RCV, a.work, "receiver", f'include(file="{a.work / "receiver-relp.conf"}")\n')
-    body = changed((a.work / "sender-relp.conf").read_text(), a.set) + relp_test_input(str(numbers))
+    body = omrelp_variant((a.work / "sender-relp.conf").read_text(), a.set) + relp_test_input(str(numbers))
     sender = Rsyslogd(SND, a.work, "sender", body, a.debug)
     events: list[str] = []
     restored_at = 0.0

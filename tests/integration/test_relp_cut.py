@@ -15,8 +15,6 @@ the path is back, which sends the window again: every number must arrive.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import threading
@@ -27,14 +25,13 @@ from pathlib import Path
 
 import pytest
 from logswap_testlib import (
-    COLLECTIONS,
-    ROOT,
     link_namespaces,
     make_namespaces,
     need_program,
     need_root,
     relp_test_input,
     remove_namespaces,
+    render_relp,
     sh,
 )
 
@@ -42,7 +39,6 @@ PREFIX = "lsc" + uuid.uuid4().hex[:4]
 SND, RCV = f"{PREFIX}-snd", f"{PREFIX}-rcv"
 SND_IP, RCV_IP = "10.94.0.2", "10.94.0.1"
 RELP_PORT = 2514
-PLAYBOOK = ROOT / "tests" / "lib" / "render_relp.yml"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
 RATE = 100  # records a second, in one burst each second (as the reliable scenario's feed)
 BEFORE, CUT, AFTER = 3, 28, 10  # seconds of records before the cut, of the cut, from the path's return to the stop
@@ -62,23 +58,6 @@ def network():
 
 def link() -> None:
     link_namespaces((SND, f"{PREFIX}s", [f"{SND_IP}/24"]), (RCV, f"{PREFIX}r", [f"{RCV_IP}/24"]))
-
-
-def render(work: Path) -> None:
-    values = {
-        "render_dir": str(work),
-        "render_sender_address": SND_IP,
-        "render_receiver_address": RCV_IP,
-        "receiver_log_root": str(work / "log"),
-    }
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", str(PLAYBOOK), "-e", json.dumps(values)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS)),
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def configure(work: Path, name: str, body: str) -> Path:
@@ -126,7 +105,7 @@ def feed(numbers: Path, count: int) -> None:
 
 def test_records_sent_just_after_a_cut_arrive_although_the_sender_stops_soon_after_the_path_is_back(network, tmp_path):
     need_program("/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so", "rsyslog-relp")
-    render(tmp_path)
+    render_relp(tmp_path, SND_IP, RCV_IP)
     numbers, kernel_log = tmp_path / "numbers", tmp_path / "log" / "sender" / "kernel.log"
     numbers.touch()
     receiver_conf = configure(tmp_path, "receiver", f'include(file="{tmp_path / "receiver-relp.conf"}")\n')

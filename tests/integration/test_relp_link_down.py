@@ -15,8 +15,6 @@ without the role's heartbeat that record waited in librelp's window until the ne
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import time
@@ -26,14 +24,13 @@ from pathlib import Path
 
 import pytest
 from logswap_testlib import (
-    COLLECTIONS,
-    ROOT,
     link_namespaces,
     make_namespaces,
     need_program,
     need_root,
     relp_test_input,
     remove_namespaces,
+    render_relp,
     sh,
 )
 
@@ -42,7 +39,6 @@ SND, RCV, GW = f"{PREFIX}-snd", f"{PREFIX}-rcv", f"{PREFIX}-gw"
 SND_IP, RCV_IP, SND_GW_IP, GW_IP = "10.96.0.2", "10.96.0.1", "10.96.1.2", "10.96.1.1"
 SND_DEV = f"{PREFIX}s"
 RELP_PORT = 2514
-PLAYBOOK = ROOT / "tests" / "lib" / "render_relp.yml"
 LINE = re.compile(r" \d+,(\S+),[^;]*;relp-number (\d+) ")
 HEARTBEAT = 30  # the sender role's immark interval
 ARRIVAL = HEARTBEAT + 45  # one heartbeat, omrelp's retry (5 s) and a TLS reconnect, on a loaded machine
@@ -66,23 +62,6 @@ def network():
         yield
     finally:
         remove_namespaces(SND, RCV, GW)
-
-
-def render(work: Path) -> None:
-    values = {
-        "render_dir": str(work),
-        "render_sender_address": SND_IP,
-        "render_receiver_address": RCV_IP,
-        "receiver_log_root": str(work / "log"),
-    }
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", "-c", "local", str(PLAYBOOK), "-e", json.dumps(values)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS)),
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def start(netns: str, work: Path, name: str, body: str) -> subprocess.Popen:
@@ -124,7 +103,7 @@ def write(numbers: Path, first: int, last: int) -> None:
 
 def test_a_record_written_while_the_link_is_down_arrives_although_the_sender_stays_quiet(network, tmp_path):
     need_program("/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so", "rsyslog-relp")
-    render(tmp_path)
+    render_relp(tmp_path, SND_IP, RCV_IP)
     numbers, kernel_log = tmp_path / "numbers", tmp_path / "log" / "sender" / "kernel.log"
     numbers.touch()
     receiver = start(RCV, tmp_path, "receiver", f'include(file="{tmp_path / "receiver-relp.conf"}")\n')

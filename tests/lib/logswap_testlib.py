@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -234,3 +235,45 @@ def receiver_states(inventory: str, hosts: str = "netconsole") -> dict[str, dict
         )
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
         return {path.stem: json.loads(path.read_text()) for path in Path(out).glob("*.json")}
+
+
+def render_relp(work: Path, sender: str, receiver: str) -> None:
+    """The roles' own relp.conf.j2 for both ends into work (tests/lib/render_relp.yml: through the roles' checks,
+    keys and certificates made by tls_identity, each end pinning the other), the receiver's log root work/log."""
+    values = {
+        "render_dir": str(work),
+        "render_sender_address": sender,
+        "render_receiver_address": receiver,
+        "receiver_log_root": str(work / "log"),
+    }
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(ROOT / "tests" / "lib" / "render_relp.yml"),
+            "-e",
+            json.dumps(values),
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS)),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def omrelp_variant(text: str, params: str) -> str:
+    """A rendered sender drop-in with its omrelp action's parameters changed: each name="value" in `params`
+    replaces that parameter or is added; name=- removes it (a setting measured beside the role's)."""
+    for name, value in re.findall(r'([\w.]+)=("[^"]*"|-)', params):
+        pattern = re.compile(rf'\s+{re.escape(name)}="[^"]*"', re.IGNORECASE)
+        if value == "-":
+            text = pattern.sub("", text, count=1)
+        elif pattern.search(text):
+            text = pattern.sub(f" {name}={value}", text, count=1)
+        else:
+            text = text.replace('action.resumeInterval="5"', f'action.resumeInterval="5" {name}={value}', 1)
+    return text
