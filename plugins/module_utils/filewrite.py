@@ -1,0 +1,74 @@
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Writing a file only where it differs, by an atomic rename, for the modules that install several files in one
+run (file_bundle, units). Symlinks are never followed: a link's target is neither read nor given a mode."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from typing import Any
+
+MODE = re.compile(r"0?[0-7]{3,4}")
+
+
+def current(path: str) -> bytes | None:
+    """The file's content; None where there is none or something other than a regular file (the rename that
+    writes the new content replaces a symlink, it does not write through it)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(handle, "rb") as opened:
+        if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+            return None
+        return opened.read()
+
+
+def missing_dirs(path: str) -> list[str]:
+    """The directories to create, outermost first, for path to be a directory."""
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return list(reversed(missing))
+
+
+def group_or_other_writable(path: str) -> bool:
+    """Whether others than the owner may replace what is in the directory (root runs what is installed)."""
+    return bool(os.stat(path).st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def write_atomic(module: Any, path: str, data: bytes) -> None:
+    """The new content beside the file, then renamed over it (a reader sees the old file or the new one)."""
+    directory, name = os.path.split(path)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        module.atomic_move(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def fix_attributes(module: Any, path: str, mode: str, owner: str | None, group: str | None) -> bool:
+    """Mode, owner and group as asked (check mode: only whether they differ)."""
+    changed = module.set_mode_if_different(path, mode, False)
+    if owner:
+        changed = module.set_owner_if_different(path, owner, changed)
+    if group:
+        changed = module.set_group_if_different(path, group, changed)
+    return changed
+
+
+def text_diff(path: str, before: bytes | None, after: bytes) -> dict[str, str]:
+    """One file's entry in a module's diff."""
+    return {
+        "before_header": path,
+        "after_header": path,
+        "before": (before or b"").decode("utf-8", "replace"),
+        "after": after.decode("utf-8", "replace"),
+    }

@@ -1,0 +1,386 @@
+#!/usr/bin/python
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: units
+short_description: Install one feature's systemd units and the files they run, enabled and running, in one step
+version_added: 0.1.0
+description:
+  - Writes each file where its content, mode or owner differ (an atomic rename; a symlink is replaced, never
+    written through), reloads systemd once when a unit file changed, enables the units in O(enabled) and starts
+    the units in O(started), restarting them when any file changed. With O(state=absent) it stops and disables
+    those units and removes the files.
+  - One module run for what the template, copy and systemd_service modules do in five or more (each file takes
+    two of theirs). The roles install each of their timers and services with it (the heartbeat, the self-repair
+    check, the pstore shipper, the after-boot step, the events service); on a slow host or a large fleet that is
+    most of a run.
+  - A file whose existing directory is writable by its group or others is refused, before anything is written.
+  - Files are checked and written in the order given, so a O(files[].validate) command may run what an earlier
+    file installs. In check mode a file's check runs only when no earlier file would change.
+author:
+  - logswap.netconsole maintainers (@logswap)
+options:
+  files:
+    description: The files, in order.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description:
+          - Absolute path. Missing directories above it are created with mode C(0755) and O(owner) and O(group).
+          - With O(state=absent), a directory is removed with everything in it.
+        type: path
+        required: true
+      content:
+        description: The whole content (UTF-8). Required with O(state=present).
+        type: str
+      mode:
+        description: The file's mode, as octal text.
+        type: str
+        default: "0644"
+      validate:
+        description:
+          - A command that must succeed on the new content before the file is written; C(%s) is the path of a
+            temporary copy beside the file. It is split into words as a shell would, but no shell runs it.
+        type: str
+  enabled:
+    description: Units to enable (O(state=present)) or disable (O(state=absent)).
+    type: list
+    elements: str
+    default: []
+  started:
+    description:
+      - Units to keep running (O(state=present)), restarted when any of O(files) changed; stopped with
+        O(state=absent).
+    type: list
+    elements: str
+    default: []
+  optional:
+    description:
+      - Leave out units that systemd does not know (returned in RV(missing)) instead of failing; for a unit of the
+        host's own, such as C(systemd-pstore.service), that older systemd versions do not have.
+    type: bool
+    default: false
+  owner:
+    description: The owner of every file (and of a directory it creates); unchanged where not given.
+    type: str
+  group:
+    description: The group of every file (and of a directory it creates); unchanged where not given.
+    type: str
+  state:
+    description: Whether the units and files are there (C(present)) or gone (C(absent)).
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - logswap.netconsole.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - Needs systemd. Units of this module's files that do not exist yet are not looked up in check mode; they are
+    reported as they would be enabled and started.
+seealso:
+  - module: ansible.builtin.systemd_service
+  - module: logswap.netconsole.file_bundle
+"""
+
+EXAMPLES = r"""
+- name: Install the heartbeat's script, service and timer, and run the timer now and at every boot
+  logswap.netconsole.units:
+    files:
+      - path: /usr/local/sbin/logswap-heartbeat
+        content: "{{ lookup('ansible.builtin.template', 'heartbeat.sh.j2') }}"
+        mode: "0755"
+        validate: sh -n %s
+      - path: /etc/systemd/system/logswap-heartbeat.service
+        content: "{{ lookup('ansible.builtin.template', 'heartbeat.service.j2') }}"
+      - path: /etc/systemd/system/logswap-heartbeat.timer
+        content: "{{ lookup('ansible.builtin.template', 'heartbeat.timer.j2') }}"
+    enabled: [logswap-heartbeat.timer]
+    started: [logswap-heartbeat.timer]
+    owner: root
+    group: root
+
+- name: Remove them
+  logswap.netconsole.units:
+    files:
+      - path: /usr/local/sbin/logswap-heartbeat
+      - path: /etc/systemd/system/logswap-heartbeat.service
+      - path: /etc/systemd/system/logswap-heartbeat.timer
+    enabled: [logswap-heartbeat.timer]
+    started: [logswap-heartbeat.timer]
+    state: absent
+"""
+
+RETURN = r"""
+changed_files:
+  description: The files written or removed (in check mode, that would be), in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/systemd/system/logswap-heartbeat.timer]
+reloaded:
+  description: Whether systemd reloaded its units (in check mode, would).
+  returned: always
+  type: bool
+enabled_units:
+  description: The units enabled (present) or disabled (absent) by this run.
+  returned: always
+  type: list
+  elements: str
+started_units:
+  description: The units started or restarted (present) or stopped (absent) by this run.
+  returned: always
+  type: list
+  elements: str
+missing:
+  description: Units left out because systemd does not know them (O(optional=true)).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import re
+import shlex
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite import (
+    MODE,
+    current,
+    fix_attributes,
+    group_or_other_writable,
+    missing_dirs,
+    text_diff,
+    write_atomic,
+)
+
+UNIT = re.compile(r"[A-Za-z0-9:_.@-]{1,240}\.(service|timer|socket|path|target|mount)")
+SYSTEMD_DIRS = ("/etc/systemd/", "/run/systemd/", "/usr/lib/systemd/", "/lib/systemd/")
+# is-enabled states that need no `systemctl enable` (a unit without [Install] is static)
+ENABLED = {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
+
+
+def param_errors(params: dict) -> list[str]:
+    """What is wrong with the files and unit names given, each naming the option."""
+    errors = []
+    for index, entry in enumerate(params["files"]):
+        where = f"files[{index}]"
+        if not os.path.isabs(entry["path"]) or os.path.normpath(entry["path"]) != entry["path"]:
+            errors.append(f"{where}.path: {entry['path']!r} is not a normalised absolute path")
+        if not MODE.fullmatch(entry["mode"]):
+            errors.append(f"{where}.mode: {entry['mode']!r} is not an octal mode such as 0644")
+        if params["state"] == "present" and entry["content"] is None:
+            errors.append(f"{where}.content: required with state present ({entry['path']})")
+        if entry["validate"] and "%s" not in entry["validate"]:
+            errors.append(f"{where}.validate: {entry['validate']!r} has no %s for the new content's path")
+    for option in ("enabled", "started"):
+        errors += [
+            f"{option}: {name!r} is not a systemd unit name" for name in params[option] if not UNIT.fullmatch(name)
+        ]
+    return errors
+
+
+def reload_needed(paths: list[str]) -> bool:
+    """Whether a changed file is one systemd reads its units from (a script it runs is read afresh each time)."""
+    return any(path.startswith(SYSTEMD_DIRS) for path in paths)
+
+
+def units_of(paths: list[str]) -> set[str]:
+    """The unit names these files define (a drop-in under NAME.d/ belongs to NAME)."""
+    names = set()
+    for path in paths:
+        if path.startswith(SYSTEMD_DIRS):
+            directory, name = os.path.split(path)
+            names.add(os.path.basename(directory)[:-2] if directory.endswith(".d") else name)
+    return names
+
+
+class Systemctl:
+    def __init__(self, module: AnsibleModule) -> None:
+        self.module = module
+        self.binary = module.get_bin_path("systemctl", required=True)
+
+    def query(self, verb: str, unit: str) -> str:
+        return self.module.run_command([self.binary, verb, unit])[1].strip()
+
+    def known(self, unit: str) -> bool:
+        return self.module.run_command([self.binary, "show", "-p", "LoadState", "--value", unit])[1].strip() not in (
+            "not-found",
+            "",
+        )
+
+    def run(self, *args: str) -> None:
+        rc, out, err = self.module.run_command([self.binary, *args])
+        if rc != 0:
+            self.module.fail_json(msg=f"systemctl {' '.join(args)} failed (rc {rc}): {(err or out).strip()}")
+
+
+def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> None:
+    """Run the check on a temporary copy beside the file; fail naming the file and the command's output."""
+    directory = os.path.dirname(path) if os.path.isdir(os.path.dirname(path)) else None
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        argv = [word.replace("%s", temp) for word in shlex.split(command)]
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            module.fail_json(
+                msg=f"{path}: the new content failed its check ({command}, rc {rc}): {(err or out).strip()}"
+            )
+    finally:
+        os.unlink(temp)
+
+
+def attributes(module: AnsibleModule, path: str, mode: str) -> bool:
+    return fix_attributes(module, path, mode, module.params["owner"], module.params["group"])
+
+
+def unsafe_parents(files: list[dict]) -> list[str]:
+    """Existing directories of the files that others than their owner may write to (a swapped file there would
+    run as root)."""
+    parents = {os.path.dirname(entry["path"]) for entry in files}
+    return sorted(path for path in parents if os.path.isdir(path) and group_or_other_writable(path))
+
+
+def write_files(module: AnsibleModule) -> tuple[list[str], list[dict]]:
+    """Each file that differs checked, then written; the paths changed and their diffs."""
+    unsafe = unsafe_parents(module.params["files"])
+    if unsafe:
+        module.fail_json(msg=f"files: {', '.join(unsafe)} is writable by its group or others; make it 0755 first")
+    changed, diffs = [], []
+    for entry in module.params["files"]:
+        path, data = entry["path"], entry["content"].encode("utf-8")
+        before = current(path)
+        if before == data:
+            if attributes(module, path, entry["mode"]):
+                changed.append(path)
+            continue
+        if entry["validate"] and not (module.check_mode and changed):
+            validate(module, path, entry["validate"], data)
+        changed.append(path)
+        diffs.append(text_diff(path, before, data))
+        if not module.check_mode:
+            for directory in missing_dirs(os.path.dirname(path)):
+                os.mkdir(directory, 0o755)
+                attributes(module, directory, "0755")
+            write_atomic(module, path, data)
+            attributes(module, path, entry["mode"])
+    return changed, diffs
+
+
+def present(module: AnsibleModule, systemctl: Systemctl) -> dict:
+    changed, diffs = write_files(module)
+    reloaded = reload_needed(changed)
+    if reloaded and not module.check_mode:
+        systemctl.run("daemon-reload")
+    new_units = units_of(changed) if module.check_mode else set()
+    missing, enabled, started = [], [], []
+    for unit in dict.fromkeys(module.params["enabled"] + module.params["started"]):
+        if unit not in new_units and not systemctl.known(unit):
+            if not module.params["optional"]:
+                module.fail_json(msg=f"{unit}: systemd does not know this unit (no unit file was found)")
+            missing.append(unit)
+    for unit in module.params["enabled"]:
+        if unit not in missing and (unit in new_units or systemctl.query("is-enabled", unit) not in ENABLED):
+            enabled.append(unit)
+            if not module.check_mode:
+                systemctl.run("enable", unit)
+    for unit in module.params["started"]:
+        if unit in missing:
+            continue
+        if changed or unit in new_units or systemctl.query("is-active", unit) != "active":
+            started.append(unit)
+            if not module.check_mode:
+                systemctl.run("restart" if changed else "start", unit)
+    return {
+        "changed": bool(changed or enabled or started),
+        "changed_files": changed,
+        "reloaded": reloaded,
+        "enabled_units": enabled,
+        "started_units": started,
+        "missing": missing,
+        "diff": diffs,
+    }
+
+
+def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
+    stopped, disabled = [], []
+    for unit in dict.fromkeys(module.params["started"] + module.params["enabled"]):
+        if not systemctl.known(unit):
+            continue
+        if systemctl.query("is-active", unit) in ("active", "activating", "reloading"):
+            stopped.append(unit)
+            if not module.check_mode:
+                systemctl.run("stop", unit)
+        if unit in module.params["enabled"] and systemctl.query("is-enabled", unit) in ("enabled", "enabled-runtime"):
+            disabled.append(unit)
+            if not module.check_mode:
+                systemctl.run("disable", unit)
+    removed = [entry["path"] for entry in module.params["files"] if os.path.lexists(entry["path"])]
+    if not module.check_mode:
+        for path in removed:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+    reloaded = reload_needed(removed)
+    if reloaded and not module.check_mode:
+        systemctl.run("daemon-reload")
+    return {
+        "changed": bool(removed or stopped or disabled),
+        "changed_files": removed,
+        "reloaded": reloaded,
+        "enabled_units": disabled,
+        "started_units": stopped,
+        "missing": [],
+        "diff": [
+            {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""} for path in removed
+        ],
+    }
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "content": {"type": "str"},
+                    "mode": {"type": "str", "default": "0644"},
+                    "validate": {"type": "str"},
+                },
+            },
+            "enabled": {"type": "list", "elements": "str", "default": []},
+            "started": {"type": "list", "elements": "str", "default": []},
+            "optional": {"type": "bool", "default": False},
+            "owner": {"type": "str"},
+            "group": {"type": "str"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+        supports_check_mode=True,
+    )
+    errors = param_errors(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors))
+    systemctl = Systemctl(module)
+    module.exit_json(**(present if module.params["state"] == "present" else absent)(module, systemctl))
+
+
+if __name__ == "__main__":
+    main()

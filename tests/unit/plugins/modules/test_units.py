@@ -1,0 +1,252 @@
+"""units installs a feature's files and units in one run: only what differs, one reload, truthful in check mode.
+
+systemd is not PID 1 on the machine the unit tests run on, so systemctl is a small stand-in on PATH that keeps
+each unit's state in a JSON file and logs every call; the real systemctl runs in the pair and kernel scenarios.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.logswap.netconsole.plugins.modules import units
+
+FAKE_SYSTEMCTL = r"""#!/usr/bin/python3
+import json, os, sys
+state_path = os.environ["FAKE_SYSTEMD_STATE"]
+state = json.load(open(state_path)) if os.path.exists(state_path) else {"units": {}, "calls": []}
+args = sys.argv[1:]
+state["calls"].append(args)
+units = state["units"]
+verb, unit = args[0], args[-1]
+out, rc = "", 0
+if verb == "show":
+    out = "loaded" if unit in units else "not-found"
+elif verb == "is-enabled":
+    out = units.get(unit, {}).get("enabled", "disabled"); rc = 0 if out == "enabled" else 1
+elif verb == "is-active":
+    out = units.get(unit, {}).get("active", "inactive"); rc = 0 if out == "active" else 3
+elif verb == "daemon-reload":
+    for name in os.listdir(os.environ["FAKE_UNIT_DIR"]):
+        units.setdefault(name, {})
+    for name in [n for n in units if not units[n].get("host") and n not in os.listdir(os.environ["FAKE_UNIT_DIR"])]:
+        del units[name]
+elif unit not in units:
+    print(f"Unit {unit} not found.", file=sys.stderr); rc = 5
+elif verb == "enable":
+    units[unit]["enabled"] = "enabled"
+elif verb == "disable":
+    units[unit]["enabled"] = "disabled"
+elif verb in ("start", "restart"):
+    units[unit]["active"] = "active"
+elif verb == "stop":
+    units[unit]["active"] = "inactive"
+json.dump(state, open(state_path, "w"))
+print(out)
+sys.exit(rc)
+"""
+
+
+@pytest.fixture
+def systemd(tmp_path, monkeypatch):
+    """The stand-in's state file and its unit directory (under tmp_path/etc/systemd/system)."""
+    bin_dir, unit_dir = tmp_path / "bin", tmp_path / "etc" / "systemd" / "system"
+    bin_dir.mkdir()
+    unit_dir.mkdir(parents=True)
+    fake = bin_dir / "systemctl"
+    fake.write_text(FAKE_SYSTEMCTL)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SYSTEMD_STATE", str(tmp_path / "systemd.json"))
+    monkeypatch.setenv("FAKE_UNIT_DIR", str(unit_dir))
+    # the module reloads for files under /etc/systemd/; the tests' unit directory stands for it
+    monkeypatch.setattr(units, "SYSTEMD_DIRS", (f"{unit_dir}/",))
+    return tmp_path / "systemd.json", unit_dir
+
+
+def state(path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"units": {}, "calls": []}
+
+
+def run(capsys, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
+    with (
+        patch_module_args({**args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}),
+        pytest.raises(SystemExit),
+    ):
+        units.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def heartbeat(tmp_path, unit_dir, script: str = "#!/bin/sh\necho beat\n") -> dict:
+    return {
+        "files": [
+            {"path": str(tmp_path / "sbin" / "beat"), "content": script, "mode": "0755", "validate": "sh -n %s"},
+            {"path": str(unit_dir / "beat.service"), "content": "[Service]\nExecStart=/sbin/beat\n"},
+            {"path": str(unit_dir / "beat.timer"), "content": "[Timer]\nOnUnitActiveSec=5s\n"},
+        ],
+        "enabled": ["beat.timer"],
+        "started": ["beat.timer"],
+    }
+
+
+def test_check_mode_predicts_the_first_run_which_installs_enables_and_starts_and_the_second_changes_nothing(
+    tmp_path, capsys, systemd
+):
+    state_path, unit_dir = systemd
+    args = heartbeat(tmp_path, unit_dir)
+    predicted = run(capsys, args, check_mode=True, diff=True)
+    assert predicted["changed"] and predicted["reloaded"]
+    assert predicted["enabled_units"] == ["beat.timer"] and predicted["started_units"] == ["beat.timer"]
+    assert len(predicted["diff"]) == 3
+    assert not (unit_dir / "beat.timer").exists()
+    assert not [call for call in state(state_path)["calls"] if call[0] not in ("show", "is-enabled", "is-active")]
+
+    first = run(capsys, args)
+    assert first["changed_files"] == [entry["path"] for entry in args["files"]]
+    assert state(state_path)["units"]["beat.timer"] == {"enabled": "enabled", "active": "active"}
+    assert stat.S_IMODE(os.stat(tmp_path / "sbin" / "beat").st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(tmp_path / "sbin").st_mode) == 0o755
+    reloads = [call for call in state(state_path)["calls"] if call == ["daemon-reload"]]
+    assert len(reloads) == 1
+
+    assert not run(capsys, args, check_mode=True)["changed"]
+    calls_before = len(state(state_path)["calls"])
+    second = run(capsys, args)
+    assert not second["changed"] and not second["reloaded"]
+    assert all(call[0] in ("show", "is-enabled", "is-active") for call in state(state_path)["calls"][calls_before:])
+
+
+def test_a_changed_script_restarts_the_timer_without_a_reload(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    run(capsys, heartbeat(tmp_path, unit_dir))
+    result = run(capsys, heartbeat(tmp_path, unit_dir, script="#!/bin/sh\necho beat twice\n"))
+    assert result["changed_files"] == [str(tmp_path / "sbin" / "beat")]
+    assert not result["reloaded"] and result["started_units"] == ["beat.timer"]
+    assert state(state_path)["calls"][-1] == ["restart", "beat.timer"]
+
+
+def test_only_the_file_that_differs_is_written_and_diff_shows_it(tmp_path, capsys, systemd):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "a.py").write_text("old\n")
+    (lib / "b.py").write_text("same\n")
+    os.chmod(lib / "b.py", 0o644)
+    inode = os.stat(lib / "b.py").st_ino
+    files = [{"path": str(lib / "a.py"), "content": "new\n"}, {"path": str(lib / "b.py"), "content": "same\n"}]
+    result = run(capsys, {"files": files}, diff=True)
+    assert result["changed_files"] == [str(lib / "a.py")] and not result["reloaded"]
+    assert result["diff"] == [
+        {"before_header": str(lib / "a.py"), "after_header": str(lib / "a.py"), "before": "old\n", "after": "new\n"}
+    ]
+    assert (lib / "a.py").read_text() == "new\n"
+    assert os.stat(lib / "b.py").st_ino == inode
+    assert sorted(os.listdir(lib)) == ["a.py", "b.py"]  # no temporary file left behind
+
+
+def test_a_wrong_mode_alone_is_a_change(tmp_path, capsys, systemd):
+    (tmp_path / "a.py").write_text("x\n")
+    os.chmod(tmp_path / "a.py", 0o600)
+    files = [{"path": str(tmp_path / "a.py"), "content": "x\n"}]
+    assert run(capsys, {"files": files}, check_mode=True)["changed_files"] == [str(tmp_path / "a.py")]
+    assert stat.S_IMODE(os.stat(tmp_path / "a.py").st_mode) == 0o600
+    assert run(capsys, {"files": files})["changed"]
+    assert stat.S_IMODE(os.stat(tmp_path / "a.py").st_mode) == 0o644
+
+
+def test_a_stopped_timer_is_started_again(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    run(capsys, heartbeat(tmp_path, unit_dir))
+    recorded = state(state_path)
+    recorded["units"]["beat.timer"]["active"] = "inactive"
+    state_path.write_text(json.dumps(recorded))
+    result = run(capsys, heartbeat(tmp_path, unit_dir))
+    assert result["changed"] and result["started_units"] == ["beat.timer"] and not result["changed_files"]
+    assert state(state_path)["calls"][-1] == ["start", "beat.timer"]
+
+
+def test_content_that_fails_its_check_is_refused_and_nothing_after_it_is_written(tmp_path, capsys, systemd):
+    _, unit_dir = systemd
+    args = heartbeat(tmp_path, unit_dir, script="#!/bin/sh\nif then fi (\n")
+    result = run(capsys, args)
+    assert result["failed"] and "beat: the new content failed its check (sh -n %s" in result["msg"]
+    assert not (tmp_path / "sbin" / "beat").exists() and not (unit_dir / "beat.service").exists()
+    assert not (tmp_path / "sbin").exists()  # the check's copy went elsewhere and is gone
+
+
+def test_a_symlink_is_replaced_not_written_through(tmp_path, capsys, systemd):
+    _, unit_dir = systemd
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    (unit_dir / "beat.service").symlink_to(victim)
+    run(capsys, heartbeat(tmp_path, unit_dir))
+    assert victim.read_text() == "keep\n"
+    assert not (unit_dir / "beat.service").is_symlink()
+
+
+def test_a_directory_others_may_write_to_is_refused_before_anything_is_written(tmp_path, capsys, systemd):
+    _, unit_dir = systemd
+    (tmp_path / "sbin").mkdir()
+    (tmp_path / "sbin").chmod(0o775)
+    result = run(capsys, heartbeat(tmp_path, unit_dir))
+    assert result["failed"] and f"files: {tmp_path}/sbin is writable by its group or others" in result["msg"]
+    assert not (unit_dir / "beat.service").exists()
+
+
+def test_absent_stops_disables_removes_and_reloads_once_then_changes_nothing(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    args = heartbeat(tmp_path, unit_dir)
+    run(capsys, args)
+    gone = {**args, "files": [{"path": entry["path"]} for entry in args["files"]], "state": "absent"}
+    predicted = run(capsys, gone, check_mode=True)
+    assert predicted["changed"] and (unit_dir / "beat.timer").exists()
+    result = run(capsys, gone)
+    assert result["started_units"] == ["beat.timer"] and result["enabled_units"] == ["beat.timer"]
+    assert not (unit_dir / "beat.timer").exists() and not (tmp_path / "sbin" / "beat").exists()
+    assert "beat.timer" not in state(state_path)["units"]
+    assert not run(capsys, gone)["changed"]
+
+
+def test_absent_removes_a_directory_of_code(tmp_path, capsys, systemd):
+    lib = tmp_path / "lib" / "check"
+    lib.mkdir(parents=True)
+    (lib / "repair.py").write_text("x = 1\n")
+    assert run(capsys, {"files": [{"path": str(lib)}], "state": "absent"})["changed"]
+    assert not lib.exists()
+
+
+def test_an_optional_unit_systemd_does_not_know_is_reported_not_enabled(tmp_path, capsys, systemd):
+    _, unit_dir = systemd
+    dropin = unit_dir / "systemd-pstore.service.d" / "logswap.conf"
+    args = {"files": [{"path": str(dropin), "content": "[Unit]\n"}], "enabled": ["systemd-pstore.service"]}
+    refused = run(capsys, args)
+    assert refused["failed"] and "systemd-pstore.service: systemd does not know this unit" in refused["msg"]
+    result = run(capsys, {**args, "optional": True})
+    assert result["missing"] == ["systemd-pstore.service"] and result["enabled_units"] == []
+
+
+def test_a_drop_in_belongs_to_its_unit():
+    assert units.units_of(["/etc/systemd/system/systemd-pstore.service.d/x.conf", "/usr/local/sbin/x"]) == {
+        "systemd-pstore.service"
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"files": [{"path": "relative/x", "content": ""}]}, "files[0].path: 'relative/x' is not a normalised"),
+        ({"files": [{"path": "/etc/../x", "content": ""}]}, "is not a normalised absolute path"),
+        ({"files": [{"path": "/x", "content": "", "mode": "rwx"}]}, "files[0].mode: 'rwx' is not an octal mode"),
+        ({"files": [{"path": "/x"}]}, "files[0].content: required with state present"),
+        ({"files": [{"path": "/x", "content": "", "validate": "sh -n"}]}, "has no %s"),
+        ({"enabled": ["beat.timer; reboot"]}, "enabled: 'beat.timer; reboot' is not a systemd unit name"),
+        ({"started": ["beat"]}, "started: 'beat' is not a systemd unit name"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_option_before_anything_runs(capsys, systemd, args, message):
+    result = run(capsys, args)
+    assert result["failed"] and message in result["msg"]
+    assert not systemd[0].exists()  # systemctl never ran
