@@ -398,7 +398,7 @@ def test_a_conflict_with_another_drop_in_is_found_before_anything_changes(host, 
     assert host.check_output(f"sha256sum {CONF}") == before
     assert host.check_output("systemctl show -p MainPID --value rsyslog") == pid
     assert not host.file(f"{state_of(host)['log_root']}/carol").exists
-    assert host.run("ls -d /tmp/*.logswap-receiver").rc != 0  # the scratch directory is gone
+    assert host.run("ls -d /tmp/*.logswap-check").rc != 0  # the scratch directory is gone
 
 
 def test_check_mode_reports_a_new_friend_and_changes_nothing(host, name):
