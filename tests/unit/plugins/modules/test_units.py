@@ -169,7 +169,7 @@ def test_a_stopped_timer_is_started_again(tmp_path, capsys, systemd):
 
 
 def test_content_that_fails_its_check_is_refused_and_nothing_after_it_is_written(tmp_path, capsys, systemd):
-    _, unit_dir = systemd
+    unit_dir = systemd[1]
     args = heartbeat(tmp_path, unit_dir, script="#!/bin/sh\nif then fi (\n")
     result = run(capsys, args)
     assert result["failed"] and "beat: the new content failed its check (sh -n %s" in result["msg"]
@@ -178,7 +178,7 @@ def test_content_that_fails_its_check_is_refused_and_nothing_after_it_is_written
 
 
 def test_a_symlink_is_replaced_not_written_through(tmp_path, capsys, systemd):
-    _, unit_dir = systemd
+    unit_dir = systemd[1]
     victim = tmp_path / "victim"
     victim.write_text("keep\n")
     (unit_dir / "beat.service").symlink_to(victim)
@@ -188,7 +188,7 @@ def test_a_symlink_is_replaced_not_written_through(tmp_path, capsys, systemd):
 
 
 def test_a_directory_others_may_write_to_is_refused_before_anything_is_written(tmp_path, capsys, systemd):
-    _, unit_dir = systemd
+    unit_dir = systemd[1]
     (tmp_path / "sbin").mkdir()
     (tmp_path / "sbin").chmod(0o775)
     result = run(capsys, heartbeat(tmp_path, unit_dir))
@@ -219,7 +219,7 @@ def test_absent_removes_a_directory_of_code(tmp_path, capsys, systemd):
 
 
 def test_an_optional_unit_systemd_does_not_know_is_reported_not_enabled(tmp_path, capsys, systemd):
-    _, unit_dir = systemd
+    unit_dir = systemd[1]
     dropin = unit_dir / "systemd-pstore.service.d" / "logswap.conf"
     args = {"files": [{"path": str(dropin), "content": "[Unit]\n"}], "enabled": ["systemd-pstore.service"]}
     refused = run(capsys, args)
