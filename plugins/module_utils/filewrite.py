@@ -1,7 +1,7 @@
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Writing a file only where it differs, by an atomic rename, for the modules that install several files in one
-run (file_bundle, units). Symlinks are never followed: a link's target is neither read nor given a mode."""
+run (units). Symlinks are never followed: a link's target is neither read nor given a mode."""
 
 from __future__ import annotations
 
@@ -36,9 +36,12 @@ def missing_dirs(path: str) -> list[str]:
     return list(reversed(missing))
 
 
-def group_or_other_writable(path: str) -> bool:
-    """Whether others than the owner may replace what is in the directory (root runs what is installed)."""
-    return bool(os.stat(path).st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+def trusted_dir(path: str) -> bool:
+    """Whether only root (or the user this runs as) can replace files in the directory: owned by one of them, and
+    not writable by anyone unless sticky (as /tmp is: there only a file's owner may rename over it)."""
+    info = os.stat(path)
+    anyone_writes = info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX
+    return info.st_uid in (0, os.geteuid()) and not anyone_writes
 
 
 def write_atomic(module: Any, path: str, data: bytes) -> None:

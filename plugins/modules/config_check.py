@@ -23,7 +23,9 @@ author:
   - logswap.netconsole maintainers (@logswap)
 options:
   rsyslog_dropins:
-    description: New drop-ins, file name to content; they replace the files of the same name in O(rsyslog_dir).
+    description:
+      - New drop-ins, file name to content; they replace the files of the same name in O(rsyslog_dir).
+      - A name is a plain file name ending in C(.conf) (the name the main configuration includes).
     type: dict
     default: {}
   rsyslog_omit:
@@ -77,7 +79,9 @@ rsyslog:
   type: dict
   sample: {rc: 0, output: "rsyslogd: version 8.2302.0, config validation run (level 1), master config ..."}
 logrotate:
-  description: C(logrotate -d) on the new file; rc 0 and no output when O(logrotate) was not given.
+  description:
+    - C(logrotate -d) on the new file, and the lines of its output that name an error.
+    - rc 0 and no errors when O(logrotate) was not given.
   returned: always
   type: dict
   sample: {rc: 0, errors: []}
@@ -106,7 +110,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 UNESCAPING = re.compile(r"(?im)^[^#\n]*escapecontrolcharactersonreceive\W*(off|0)\b")
-NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}")
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}\.conf")
 
 
 def read(path: str) -> str:
@@ -163,7 +167,11 @@ def main() -> None:
     new, omit, dropin_dir = params["rsyslog_dropins"], set(params["rsyslog_omit"]), params["rsyslog_dir"].rstrip("/")
     bad = sorted(name for name in [*new, *omit] if not NAME.fullmatch(name))
     if bad:
-        module.fail_json(msg=f"rsyslog_dropins/rsyslog_omit: {', '.join(map(repr, bad))} is not a plain file name")
+        module.fail_json(
+            msg=f"rsyslog_dropins/rsyslog_omit: {', '.join(map(repr, bad))} is not a plain file name ending in .conf"
+        )
+    if not os.path.isfile(params["rsyslog_conf"]):
+        module.fail_json(msg=f"rsyslog_conf: {params['rsyslog_conf']} is not a file; is rsyslog installed?")
     main_text = read(params["rsyslog_conf"])
     others = sorted(glob.glob(os.path.join(dropin_dir, "*.conf")))
     kept = [path for path in others if os.path.basename(path) not in new and os.path.basename(path) not in omit]

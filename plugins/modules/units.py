@@ -13,12 +13,14 @@ description:
   - Writes each file where its content, mode or owner differ (an atomic rename; a symlink is replaced, never
     written through), reloads systemd once when a unit file changed, enables the units in O(enabled) and starts
     the units in O(started), restarting them when any file changed. With O(state=absent) it stops and disables
-    those units and removes the files.
+    those units and removes the files; where none of the files is there, it does nothing (nothing of the feature
+    was installed, or it was removed already).
   - One module run for what the template, copy and systemd_service modules do in five or more (each file takes
     two of theirs). The roles install each of their timers and services with it (the heartbeat, the self-repair
     check, the pstore shipper, the after-boot step, the events service); on a slow host or a large fleet that is
     most of a run.
-  - A file whose existing directory is writable by its group or others is refused, before anything is written.
+  - A file under an existing directory that anyone may write to (without the sticky bit), or that belongs to
+    another user than root, is refused before anything is written: root runs what is installed there.
   - Files are checked and written in the order given, so a O(files[].validate) command may run what an earlier
     file installs. In check mode a file's check runs only when no earlier file would change.
 author:
@@ -89,7 +91,6 @@ notes:
     reported as they would be enabled and started.
 seealso:
   - module: ansible.builtin.systemd_service
-  - module: logswap.netconsole.file_bundle
 """
 
 EXAMPLES = r"""
@@ -160,9 +161,9 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite impor
     MODE,
     current,
     fix_attributes,
-    group_or_other_writable,
     missing_dirs,
     text_diff,
+    trusted_dir,
     write_atomic,
 )
 
@@ -197,14 +198,10 @@ def reload_needed(paths: list[str]) -> bool:
     return any(path.startswith(SYSTEMD_DIRS) for path in paths)
 
 
-def units_of(paths: list[str]) -> set[str]:
-    """The unit names these files define (a drop-in under NAME.d/ belongs to NAME)."""
-    names = set()
-    for path in paths:
-        if path.startswith(SYSTEMD_DIRS):
-            directory, name = os.path.split(path)
-            names.add(os.path.basename(directory)[:-2] if directory.endswith(".d") else name)
-    return names
+def new_units(new_paths: list[str], units: list[str]) -> set[str]:
+    """The units whose unit file this run creates (systemd cannot be asked about them in check mode: they are not
+    there yet). A drop-in does not make a unit exist."""
+    return {os.path.basename(path) for path in new_paths} & set(units)
 
 
 class Systemctl:
@@ -216,10 +213,11 @@ class Systemctl:
         return self.module.run_command([self.binary, verb, unit])[1].strip()
 
     def known(self, unit: str) -> bool:
-        return self.module.run_command([self.binary, "show", "-p", "LoadState", "--value", unit])[1].strip() not in (
-            "not-found",
-            "",
-        )
+        rc, out, err = self.module.run_command([self.binary, "show", "-p", "LoadState", "--value", unit])
+        if rc != 0:
+            # not booted with systemd (a chroot, a container without it): say so rather than "no such unit"
+            self.module.fail_json(msg=f"systemctl show {unit} failed (rc {rc}): {(err or out).strip()}")
+        return out.strip() not in ("not-found", "")
 
     def run(self, *args: str) -> None:
         rc, out, err = self.module.run_command([self.binary, *args])
@@ -248,19 +246,31 @@ def attributes(module: AnsibleModule, path: str, mode: str) -> bool:
     return fix_attributes(module, path, mode, module.params["owner"], module.params["group"])
 
 
-def unsafe_parents(files: list[dict]) -> list[str]:
-    """Existing directories of the files that others than their owner may write to (a swapped file there would
-    run as root)."""
-    parents = {os.path.dirname(entry["path"]) for entry in files}
-    return sorted(path for path in parents if os.path.isdir(path) and group_or_other_writable(path))
+def unsafe_dirs(files: list[dict]) -> list[str]:
+    """The existing directories above the files where someone other than root (or this module's user) could
+    swap a file that root later runs: writable by anyone (without the sticky bit), or owned by another user.
+    A directory writable by its group is accepted (Debian's /usr/local is group staff's where the admin chose so)."""
+    unsafe = set()
+    for entry in files:
+        path = os.path.dirname(entry["path"])
+        while True:
+            if os.path.isdir(path) and not trusted_dir(path):
+                unsafe.add(path)
+            if path == os.path.dirname(path):
+                break
+            path = os.path.dirname(path)
+    return sorted(unsafe)
 
 
-def write_files(module: AnsibleModule) -> tuple[list[str], list[dict]]:
-    """Each file that differs checked, then written; the paths changed and their diffs."""
-    unsafe = unsafe_parents(module.params["files"])
+def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]]:
+    """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs."""
+    unsafe = unsafe_dirs(module.params["files"])
     if unsafe:
-        module.fail_json(msg=f"files: {', '.join(unsafe)} is writable by its group or others; make it 0755 first")
-    changed, diffs = [], []
+        module.fail_json(
+            msg=f"files: {', '.join(unsafe)} may be written by others than root (or its owner is not root); root "
+            "runs what is installed there: make it root's and not writable by others first"
+        )
+    changed, created, diffs = [], [], []
     for entry in module.params["files"]:
         path, data = entry["path"], entry["content"].encode("utf-8")
         before = current(path)
@@ -271,6 +281,8 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[dict]]:
         if entry["validate"] and not (module.check_mode and changed):
             validate(module, path, entry["validate"], data)
         changed.append(path)
+        if before is None:
+            created.append(path)
         diffs.append(text_diff(path, before, data))
         if not module.check_mode:
             for directory in missing_dirs(os.path.dirname(path)):
@@ -278,30 +290,30 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[dict]]:
                 attributes(module, directory, "0755")
             write_atomic(module, path, data)
             attributes(module, path, entry["mode"])
-    return changed, diffs
+    return changed, created, diffs
 
 
 def present(module: AnsibleModule, systemctl: Systemctl) -> dict:
-    changed, diffs = write_files(module)
+    changed, created, diffs = write_files(module)
     reloaded = reload_needed(changed)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
-    new_units = units_of(changed) if module.check_mode else set()
+    unseen = new_units(created, module.params["enabled"] + module.params["started"]) if module.check_mode else set()
     missing, enabled, started = [], [], []
     for unit in dict.fromkeys(module.params["enabled"] + module.params["started"]):
-        if unit not in new_units and not systemctl.known(unit):
+        if unit not in unseen and not systemctl.known(unit):
             if not module.params["optional"]:
                 module.fail_json(msg=f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)
     for unit in module.params["enabled"]:
-        if unit not in missing and (unit in new_units or systemctl.query("is-enabled", unit) not in ENABLED):
+        if unit not in missing and (unit in unseen or systemctl.query("is-enabled", unit) not in ENABLED):
             enabled.append(unit)
             if not module.check_mode:
                 systemctl.run("enable", unit)
     for unit in module.params["started"]:
         if unit in missing:
             continue
-        if changed or unit in new_units or systemctl.query("is-active", unit) != "active":
+        if changed or unit in unseen or systemctl.query("is-active", unit) != "active":
             started.append(unit)
             if not module.check_mode:
                 systemctl.run("restart" if changed else "start", unit)
@@ -318,7 +330,11 @@ def present(module: AnsibleModule, systemctl: Systemctl) -> dict:
 
 def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
     stopped, disabled = [], []
-    for unit in dict.fromkeys(module.params["started"] + module.params["enabled"]):
+    removed = [entry["path"] for entry in module.params["files"] if os.path.lexists(entry["path"])]
+    # none of the files is there: nothing of this feature was installed (or it was removed already), and a feature
+    # that is off costs no systemctl call on every run
+    units = module.params["started"] + module.params["enabled"] if removed or not module.params["files"] else []
+    for unit in dict.fromkeys(units):
         if not systemctl.known(unit):
             continue
         if systemctl.query("is-active", unit) in ("active", "activating", "reloading"):
@@ -329,7 +345,6 @@ def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
             disabled.append(unit)
             if not module.check_mode:
                 systemctl.run("disable", unit)
-    removed = [entry["path"] for entry in module.params["files"] if os.path.lexists(entry["path"])]
     if not module.check_mode:
         for path in removed:
             if os.path.isdir(path) and not os.path.islink(path):

@@ -101,4 +101,11 @@ def test_logrotate_and_nft_errors_are_given_back(tmp_path):
 def test_a_drop_in_name_that_is_a_path_is_refused(tmp_path):
     paths = host(tmp_path)
     result = run_module("config_check", {**paths, "rsyslog_dropins": {"../rsyslog.conf": GOOD_DROPIN}})
-    assert "'../rsyslog.conf' is not a plain file name" in result["msg"]
+    assert "'../rsyslog.conf' is not a plain file name ending in .conf" in result["msg"]
+    result = run_module("config_check", {**paths, "rsyslog_dropins": {"30-logswap": GOOD_DROPIN}})
+    assert "'30-logswap' is not a plain file name ending in .conf" in result["msg"]
+
+
+def test_a_host_without_rsyslog_is_told_so(tmp_path):
+    result = run_module("config_check", {"rsyslog_conf": str(tmp_path / "none.conf"), "rsyslog_dir": str(tmp_path)})
+    assert result["failed"] and "is not a file; is rsyslog installed?" in result["msg"]

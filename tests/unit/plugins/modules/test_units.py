@@ -187,13 +187,20 @@ def test_a_symlink_is_replaced_not_written_through(tmp_path, capsys, systemd):
     assert not (unit_dir / "beat.service").is_symlink()
 
 
-def test_a_directory_others_may_write_to_is_refused_before_anything_is_written(tmp_path, capsys, systemd):
+def test_a_directory_anyone_may_write_to_is_refused_before_anything_is_written(tmp_path, capsys, systemd):
     unit_dir = systemd[1]
     (tmp_path / "sbin").mkdir()
-    (tmp_path / "sbin").chmod(0o775)
+    (tmp_path / "sbin").chmod(0o777)
     result = run(capsys, heartbeat(tmp_path, unit_dir))
-    assert result["failed"] and f"files: {tmp_path}/sbin is writable by its group or others" in result["msg"]
+    assert result["failed"] and f"files: {tmp_path}/sbin may be written by others than root" in result["msg"]
     assert not (unit_dir / "beat.service").exists()
+
+
+def test_a_group_writable_directory_is_accepted(tmp_path, capsys, systemd):
+    # Debian's /usr/local where the admin gave it to group staff (2775)
+    (tmp_path / "sbin").mkdir()
+    (tmp_path / "sbin").chmod(0o2775)
+    assert run(capsys, heartbeat(tmp_path, systemd[1]))["changed"]
 
 
 def test_absent_stops_disables_removes_and_reloads_once_then_changes_nothing(tmp_path, capsys, systemd):
@@ -228,10 +235,29 @@ def test_an_optional_unit_systemd_does_not_know_is_reported_not_enabled(tmp_path
     assert result["missing"] == ["systemd-pstore.service"] and result["enabled_units"] == []
 
 
-def test_a_drop_in_belongs_to_its_unit():
-    assert units.units_of(["/etc/systemd/system/systemd-pstore.service.d/x.conf", "/usr/local/sbin/x"]) == {
-        "systemd-pstore.service"
-    }
+def test_check_mode_asks_systemd_about_a_unit_that_only_gets_a_drop_in(tmp_path, capsys, systemd):
+    unit_dir = systemd[1]
+    dropin = unit_dir / "systemd-pstore.service.d" / "logswap.conf"
+    args = {"files": [{"path": str(dropin), "content": "[Unit]\n"}], "enabled": ["systemd-pstore.service"]}
+    predicted = run(capsys, {**args, "optional": True}, check_mode=True)
+    assert predicted["missing"] == ["systemd-pstore.service"] and predicted["enabled_units"] == []
+
+
+def test_check_mode_does_not_predict_enabling_a_changed_unit_that_is_enabled(tmp_path, capsys, systemd):
+    unit_dir = systemd[1]
+    run(capsys, heartbeat(tmp_path, unit_dir))
+    args = heartbeat(tmp_path, unit_dir)
+    args["files"][2]["content"] = "[Timer]\nOnUnitActiveSec=6s\n"
+    predicted = run(capsys, args, check_mode=True)
+    assert predicted["enabled_units"] == [] and predicted["started_units"] == ["beat.timer"]
+    assert run(capsys, args)["enabled_units"] == []
+
+
+def test_a_host_not_booted_with_systemd_is_named_as_such(tmp_path, capsys, systemd):
+    broken = tmp_path / "bin" / "systemctl"
+    broken.write_text("#!/bin/sh\necho 'System has not been booted with systemd as init system (PID 1).' >&2\nexit 1\n")
+    result = run(capsys, {"enabled": ["beat.timer"]})
+    assert result["failed"] and "System has not been booted with systemd" in result["msg"]
 
 
 @pytest.mark.parametrize(
