@@ -20,7 +20,7 @@ description:
     check, the pstore shipper, the after-boot step, the events service); on a slow host or a large fleet that is
     most of a run.
   - A file under an existing directory that anyone may write to (without the sticky bit), or that belongs to
-    another user than root, is refused before anything is written: root runs what is installed there.
+    another user than root, is refused before anything is written (root runs what is installed there).
   - Files are checked and written in the order given, so a O(files[].validate) command may run what an earlier
     file installs. In check mode a file's check runs only when no earlier file would change.
 author:
