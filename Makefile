@@ -9,7 +9,7 @@ export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 SCENARIOS := receiver pair reliable
 
-.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report bench-fleet build kernel test-kernel-6.12 test-kernel-7.3 changelog clean
+.PHONY: help check setup images test-images lint ruff ansible-lint sanity unit integration molecule test demo demo-clean bench bench-relp bench-report bench-fleet build kernel test-kernel-pstore test-kernel-6.12 test-kernel-7.3 changelog clean
 
 # Every target says what it does in a "## " comment on its own line; help prints them all
 # (tests/unit/test_makefile.py fails on a target without one).
@@ -64,6 +64,11 @@ molecule: images ## the container scenarios (SCENARIOS="receiver pair reliable";
 kernel: setup ## the kernel scenario: QEMU guests with Debian's kernels (12's 6.1 and 13's backports 7.3), booted through GRUB
 	@echo "==> molecule scenario kernel: QEMU guests with Debian's kernels (guest1 Debian 12 6.1, guest2 Debian 13 7.3), booted through GRUB"
 	@VM_SUITE_2=trixie VM_BACKPORTS_KERNEL_2=1 scripts/stage.sh molecule-kernel molecule test -s kernel
+
+# The kernel scenario with the pstore proofs too (verify_pstore.yml): two more panics and reboots, about 9 minutes.
+test-kernel-pstore: setup ## the kernel scenario, then panics kept by pstore and shipped to the friend
+	@echo "==> molecule scenario kernel with the pstore panics (guest1 Debian 12 6.1, guest2 Debian 13 7.3)"
+	@VM_SUITE_2=trixie VM_BACKPORTS_KERNEL_2=1 LOGSWAP_KERNEL_VERIFY=verify_pstore.yml scripts/stage.sh molecule-kernel-pstore molecule test -s kernel
 
 # The same scenario with both guests on bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
