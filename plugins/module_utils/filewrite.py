@@ -44,6 +44,22 @@ def trusted_dir(path: str) -> bool:
     return info.st_uid in (0, os.geteuid()) and not anyone_writes
 
 
+def unsafe_dirs(files: list[dict[str, Any]]) -> list[str]:
+    """The existing directories above the files where someone other than root (or this module's user) could
+    swap a file that root later runs: writable by anyone (without the sticky bit), or owned by another user.
+    A directory writable by its group is accepted (Debian's /usr/local is group staff's where the admin chose so)."""
+    unsafe = set()
+    for entry in files:
+        path = os.path.dirname(entry["path"])
+        while True:
+            if os.path.isdir(path) and not trusted_dir(path):
+                unsafe.add(path)
+            if path == os.path.dirname(path):
+                break
+            path = os.path.dirname(path)
+    return sorted(unsafe)
+
+
 def write_atomic(module: Any, path: str, data: bytes) -> None:
     """The new content beside the file, then renamed over it (a reader sees the old file or the new one)."""
     directory, name = os.path.split(path)

@@ -150,7 +150,6 @@ missing:
 """
 
 import os
-import re
 import shlex
 import shutil
 import tempfile
@@ -163,14 +162,16 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite impor
     fix_attributes,
     missing_dirs,
     text_diff,
-    trusted_dir,
+    unsafe_dirs,
     write_atomic,
 )
-
-UNIT = re.compile(r"[A-Za-z0-9:_.@-]{1,240}\.(service|timer|socket|path|target|mount)")
-SYSTEMD_DIRS = ("/etc/systemd/", "/run/systemd/", "/usr/lib/systemd/", "/lib/systemd/")
-# is-enabled states that need no `systemctl enable` (a unit without [Install] is static)
-ENABLED = {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
+from ansible_collections.logswap.netconsole.plugins.module_utils.systemd import (
+    ENABLED,
+    SYSTEMD_DIRS,
+    UNIT,
+    Systemctl,
+    reload_needed,
+)
 
 
 def param_errors(params: dict) -> list[str]:
@@ -193,36 +194,10 @@ def param_errors(params: dict) -> list[str]:
     return errors
 
 
-def reload_needed(paths: list[str]) -> bool:
-    """Whether a changed file is one systemd reads its units from (a script it runs is read afresh each time)."""
-    return any(path.startswith(SYSTEMD_DIRS) for path in paths)
-
-
 def new_units(new_paths: list[str], units: list[str]) -> set[str]:
     """The units whose unit file this run creates (systemd cannot be asked about them in check mode: they are not
     there yet). A drop-in does not make a unit exist."""
     return {os.path.basename(path) for path in new_paths} & set(units)
-
-
-class Systemctl:
-    def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
-        self.binary = module.get_bin_path("systemctl", required=True)
-
-    def query(self, verb: str, unit: str) -> str:
-        return self.module.run_command([self.binary, verb, unit])[1].strip()
-
-    def known(self, unit: str) -> bool:
-        rc, out, err = self.module.run_command([self.binary, "show", "-p", "LoadState", "--value", unit])
-        if rc != 0:
-            # not booted with systemd (a chroot, a container without it): say so rather than "no such unit"
-            self.module.fail_json(msg=f"systemctl show {unit} failed (rc {rc}): {(err or out).strip()}")
-        return out.strip() not in ("not-found", "")
-
-    def run(self, *args: str) -> None:
-        rc, out, err = self.module.run_command([self.binary, *args])
-        if rc != 0:
-            self.module.fail_json(msg=f"systemctl {' '.join(args)} failed (rc {rc}): {(err or out).strip()}")
 
 
 def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> None:
@@ -244,22 +219,6 @@ def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> Non
 
 def attributes(module: AnsibleModule, path: str, mode: str) -> bool:
     return fix_attributes(module, path, mode, module.params["owner"], module.params["group"])
-
-
-def unsafe_dirs(files: list[dict]) -> list[str]:
-    """The existing directories above the files where someone other than root (or this module's user) could
-    swap a file that root later runs: writable by anyone (without the sticky bit), or owned by another user.
-    A directory writable by its group is accepted (Debian's /usr/local is group staff's where the admin chose so)."""
-    unsafe = set()
-    for entry in files:
-        path = os.path.dirname(entry["path"])
-        while True:
-            if os.path.isdir(path) and not trusted_dir(path):
-                unsafe.add(path)
-            if path == os.path.dirname(path):
-                break
-            path = os.path.dirname(path)
-    return sorted(unsafe)
 
 
 def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]]:
@@ -295,7 +254,7 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]
 
 def present(module: AnsibleModule, systemctl: Systemctl) -> dict:
     changed, created, diffs = write_files(module)
-    reloaded = reload_needed(changed)
+    reloaded = reload_needed(changed, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
     unseen = new_units(created, module.params["enabled"] + module.params["started"]) if module.check_mode else set()
@@ -351,7 +310,7 @@ def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
                 shutil.rmtree(path)
             else:
                 os.unlink(path)
-    reloaded = reload_needed(removed)
+    reloaded = reload_needed(removed, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
     return {

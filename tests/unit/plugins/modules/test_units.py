@@ -12,64 +12,18 @@ import stat
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from fake_systemd import install_fake_systemctl, state
 
 from ansible_collections.logswap.netconsole.plugins.modules import units
-
-FAKE_SYSTEMCTL = r"""#!/usr/bin/python3
-import json, os, sys
-state_path = os.environ["FAKE_SYSTEMD_STATE"]
-state = json.load(open(state_path)) if os.path.exists(state_path) else {"units": {}, "calls": []}
-args = sys.argv[1:]
-state["calls"].append(args)
-units = state["units"]
-verb, unit = args[0], args[-1]
-out, rc = "", 0
-if verb == "show":
-    out = "loaded" if unit in units else "not-found"
-elif verb == "is-enabled":
-    out = units.get(unit, {}).get("enabled", "disabled"); rc = 0 if out == "enabled" else 1
-elif verb == "is-active":
-    out = units.get(unit, {}).get("active", "inactive"); rc = 0 if out == "active" else 3
-elif verb == "daemon-reload":
-    for name in os.listdir(os.environ["FAKE_UNIT_DIR"]):
-        units.setdefault(name, {})
-    for name in [n for n in units if not units[n].get("host") and n not in os.listdir(os.environ["FAKE_UNIT_DIR"])]:
-        del units[name]
-elif unit not in units:
-    print(f"Unit {unit} not found.", file=sys.stderr); rc = 5
-elif verb == "enable":
-    units[unit]["enabled"] = "enabled"
-elif verb == "disable":
-    units[unit]["enabled"] = "disabled"
-elif verb in ("start", "restart"):
-    units[unit]["active"] = "active"
-elif verb == "stop":
-    units[unit]["active"] = "inactive"
-json.dump(state, open(state_path, "w"))
-print(out)
-sys.exit(rc)
-"""
 
 
 @pytest.fixture
 def systemd(tmp_path, monkeypatch):
     """The stand-in's state file and its unit directory (under tmp_path/etc/systemd/system)."""
-    bin_dir, unit_dir = tmp_path / "bin", tmp_path / "etc" / "systemd" / "system"
-    bin_dir.mkdir()
-    unit_dir.mkdir(parents=True)
-    fake = bin_dir / "systemctl"
-    fake.write_text(FAKE_SYSTEMCTL)
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_SYSTEMD_STATE", str(tmp_path / "systemd.json"))
-    monkeypatch.setenv("FAKE_UNIT_DIR", str(unit_dir))
+    state_path, unit_dir = install_fake_systemctl(tmp_path, monkeypatch)
     # the module reloads for files under /etc/systemd/; the tests' unit directory stands for it
     monkeypatch.setattr(units, "SYSTEMD_DIRS", (f"{unit_dir}/",))
-    return tmp_path / "systemd.json", unit_dir
-
-
-def state(path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {"units": {}, "calls": []}
+    return state_path, unit_dir
 
 
 def run(capsys, args: dict, check_mode: bool = False, diff: bool = False) -> dict:

@@ -1,0 +1,349 @@
+#!/usr/bin/python
+# Copyright: logswap.netconsole contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: rsyslog_config
+short_description: Change rsyslog's configuration as one step, checked whole, applied by a restart, or put back
+version_added: 0.1.0
+description:
+  - Writes or removes rsyslog's drop-ins (and drop-ins of its systemd unit), and can hand the kernel log from
+    imklog to imkmsg in the main configuration (the two refuse to load together) or back. Then, where anything
+    changed, C(rsyslogd -N1) checks the whole configuration. If rsyslog refuses it, every file is put back as it
+    was, rsyslog is not restarted (the old configuration keeps running) and the module fails with rsyslog's
+    message. Otherwise systemd reloads its units where a unit drop-in changed and rsyslog is restarted.
+  - Where nothing changed, rsyslog is started and enabled if it is not (O(running=true)).
+  - With O(reads), waits after the restart until the running rsyslogd holds those files open; C(rsyslogd -N1)
+    passes, and rsyslog runs, when imkmsg cannot open C(/dev/kmsg) (it only logs that), so this is what tells that
+    the kernel log is really read.
+  - One module run for what took up to fifteen tasks in each role (template, replace, command, the rescue's copy,
+    file and fail, service, the handlers, and the check of the running daemon).
+author:
+  - logswap.netconsole maintainers (@logswap)
+options:
+  files:
+    description: rsyslog's drop-ins and its unit's drop-ins, each written or removed.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path. Missing directories above it are created with mode C(0755), owned by root.
+        type: path
+        required: true
+      content:
+        description: The whole content (UTF-8). Required with O(files[].state=present).
+        type: str
+      state:
+        description: Whether the file is there.
+        type: str
+        choices: [present, absent]
+        default: present
+  kernel_input:
+    description:
+      - C(imkmsg) comments out each line of O(config) that loads imklog, ending it with O(mark); C(imklog) makes
+        exactly those lines active again; C(keep) leaves O(config) alone.
+    type: str
+    choices: [imkmsg, imklog, keep]
+    default: keep
+  mark:
+    description: The text that ends a line commented out for imkmsg. Required unless O(kernel_input=keep).
+    type: str
+    default: ""
+  config:
+    description: rsyslog's main configuration, the one C(rsyslogd -N1) checks.
+    type: path
+    default: /etc/rsyslog.conf
+  service:
+    description: rsyslog's systemd unit; empty to leave the service alone (a check of files only).
+    type: str
+    default: rsyslog.service
+  running:
+    description:
+      - Keep O(service) running and enabled. With C(false), a change restarts it only where it runs.
+    type: bool
+    default: true
+  reads:
+    description: Files the running rsyslogd must hold open after this run, such as C(/dev/kmsg).
+    type: list
+    elements: path
+    default: []
+  wait:
+    description: Seconds to wait for O(reads).
+    type: int
+    default: 10
+extends_documentation_fragment:
+  - logswap.netconsole.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - Files are written with mode C(0644), owned by root.
+  - In check mode nothing is run; the result says what would change and whether rsyslog would be restarted.
+seealso:
+  - module: logswap.netconsole.rsyslog_info
+  - module: logswap.netconsole.config_check
+"""
+
+EXAMPLES = r"""
+- name: Forward the kernel log over RELP, read by imkmsg instead of imklog
+  logswap.netconsole.rsyslog_config:
+    files:
+      - path: /etc/rsyslog.d/32-logswap-relp-send.conf
+        content: "{{ lookup('ansible.builtin.template', 'relp.conf.j2') }}"
+    kernel_input: imkmsg
+    mark: "  # logswap.netconsole: the kernel log is read by imkmsg (reliable channel)"
+    reads: [/dev/kmsg]
+
+- name: Remove it, and give the kernel log back to imklog
+  logswap.netconsole.rsyslog_config:
+    files:
+      - path: /etc/rsyslog.d/32-logswap-relp-send.conf
+        state: absent
+    kernel_input: imklog
+    mark: "  # logswap.netconsole: the kernel log is read by imkmsg (reliable channel)"
+    running: false
+"""
+
+RETURN = r"""
+changed_files:
+  description: The files written or removed (in check mode, that would be); O(config) among them when it changed.
+  returned: always
+  type: list
+  elements: str
+restarted:
+  description: Whether rsyslog was restarted (in check mode, would be).
+  returned: always
+  type: bool
+started:
+  description: Whether rsyslog was started or enabled, nothing else having changed (in check mode, would be).
+  returned: always
+  type: bool
+rsyslog:
+  description: What C(rsyslogd -N1) said; empty where it did not run (nothing changed, or check mode).
+  returned: always
+  type: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite import (
+    current,
+    fix_attributes,
+    missing_dirs,
+    text_diff,
+    unsafe_dirs,
+    write_atomic,
+)
+from ansible_collections.logswap.netconsole.plugins.module_utils.rsyslogconf import hand_over
+from ansible_collections.logswap.netconsole.plugins.module_utils.systemd import (
+    ENABLED,
+    SYSTEMD_DIRS,
+    UNIT,
+    Systemctl,
+    reload_needed,
+)
+
+OPTIONS = {
+    "files": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "path": {"type": "path", "required": True},
+            "content": {"type": "str"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+    },
+    "kernel_input": {"type": "str", "choices": ["imkmsg", "imklog", "keep"], "default": "keep"},
+    "mark": {"type": "str", "default": ""},
+    "config": {"type": "path", "default": "/etc/rsyslog.conf"},
+    "service": {"type": "str", "default": "rsyslog.service"},
+    "running": {"type": "bool", "default": True},
+    "reads": {"type": "list", "elements": "path", "default": []},
+    "wait": {"type": "int", "default": 10},
+}
+
+
+def param_errors(params: dict) -> list[str]:
+    """What is wrong with the options, each naming the option."""
+    errors = []
+    for index, entry in enumerate(params["files"]):
+        if not os.path.isabs(entry["path"]) or os.path.normpath(entry["path"]) != entry["path"]:
+            errors.append(f"files[{index}].path: {entry['path']!r} is not a normalised absolute path")
+        if entry["state"] == "present" and entry["content"] is None:
+            errors.append(f"files[{index}].content: required with state present ({entry['path']})")
+    if params["kernel_input"] != "keep" and (not params["mark"].strip() or "\n" in params["mark"]):
+        errors.append("mark: one line of text is required to hand the kernel log over (kernel_input)")
+    if params["service"] and not UNIT.fullmatch(params["service"]):
+        errors.append(f"service: {params['service']!r} is not a systemd unit name")
+    if not 0 <= params["wait"] <= 600:
+        errors.append(f"wait: {params['wait']} is not between 0 and 600 seconds")
+    return errors
+
+
+def planned(params: dict) -> list[tuple[str, bytes | None, bytes | None]]:
+    """(path, content before, content after) of each file that changes; None is no file."""
+    changes = []
+    for entry in params["files"]:
+        before = current(entry["path"])
+        after = entry["content"].encode("utf-8") if entry["state"] == "present" else None
+        if before != after or (after is None and os.path.lexists(entry["path"])):
+            changes.append((entry["path"], before, after))
+    if params["kernel_input"] != "keep" and os.path.isfile(params["config"]):
+        before = current(params["config"])
+        if before is not None:
+            after = hand_over(before.decode("utf-8", "surrogateescape"), params["mark"], params["kernel_input"])
+            if after.encode("utf-8", "surrogateescape") != before:
+                changes.append((params["config"], before, after.encode("utf-8", "surrogateescape")))
+    return changes
+
+
+def put(module: AnsibleModule, path: str, data: bytes | None, mode: str = "0644") -> None:
+    if data is None:
+        if os.path.lexists(path):
+            os.unlink(path)
+        return
+    for directory in missing_dirs(os.path.dirname(path)):
+        os.mkdir(directory, 0o755)
+        fix_attributes(module, directory, "0755", "root", "root")
+    write_atomic(module, path, data)
+    fix_attributes(module, path, mode, "root", "root")
+
+
+def attributes_changed(module: AnsibleModule, changes: list) -> list[str]:
+    """The files whose content stays but whose mode or owner is not root's 0644 (fixed unless in check mode)."""
+    touched = {path for path, _before, _after in changes}
+    return [
+        entry["path"]
+        for entry in module.params["files"]
+        if entry["state"] == "present"
+        and entry["path"] not in touched
+        and fix_attributes(module, entry["path"], "0644", "root", "root")
+    ]
+
+
+def check_or_put_back(module: AnsibleModule, rsyslogd: str, changes: list, modes: dict[str, str]) -> str:
+    """rsyslogd -N1 on the whole new configuration; on refusal every file as it was, and fail."""
+    rc, out, err = module.run_command([rsyslogd, "-N1", "-f", module.params["config"]])
+    said = f"{err}\n{out}".strip()
+    if rc != 0:
+        for path, before, _after in changes:
+            put(module, path, before, modes.get(path, "0644"))
+        module.fail_json(
+            msg=f"rsyslog refused the configuration with the new {', '.join(path for path, _b, _a in changes)}; "
+            f"every file was put back as it was and rsyslog was not restarted. rsyslogd -N1 said: {said}",
+            rsyslog=said,
+        )
+    return said
+
+
+def open_files(pid: str) -> set[str]:
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return set()
+    found = set()
+    for name in names:
+        try:
+            found.add(os.readlink(f"/proc/{pid}/fd/{name}"))
+        except OSError:
+            continue
+    return found
+
+
+def wait_reading(module: AnsibleModule, systemctl: Systemctl, service: str) -> None:
+    """Wait until the running rsyslogd holds every file of `reads` open; fail with its log otherwise."""
+    wanted = set(module.params["reads"])
+    deadline = time.monotonic() + module.params["wait"]
+    while True:
+        pid = systemctl.show("MainPID", service)
+        missing = wanted - open_files(pid) if pid not in ("", "0") else wanted
+        if not missing or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    if missing:
+        journal = module.get_bin_path("journalctl")
+        said = module.run_command([journal, "-u", service, "-n", "20", "--no-pager", "-o", "cat"])[1] if journal else ""
+        module.fail_json(
+            msg=f"{service} runs, but rsyslogd (pid {pid}) does not hold {', '.join(sorted(missing))} open after "
+            f"{module.params['wait']} s; check {service}'s sandboxing (systemctl cat {service}) and its log: "
+            f"{said.strip()}"
+        )
+
+
+def apply(module: AnsibleModule, changed: list[str]) -> tuple[bool, bool]:
+    """Restart the service after a change, or start and enable it; (restarted, started)."""
+    service = module.params["service"]
+    if not service or not (changed or module.params["running"]):
+        return False, False
+    systemctl = Systemctl(module)
+    if not module.params["running"] and not systemctl.known(service):
+        return False, False  # not installed: nothing runs the old configuration
+    if changed:
+        if not module.check_mode:
+            if reload_needed(changed, SYSTEMD_DIRS):
+                systemctl.run("daemon-reload")
+            systemctl.run("restart" if module.params["running"] else "try-restart", service)
+        restarted, started = True, False
+    else:
+        restarted, started = False, False
+    if module.params["running"]:
+        if not changed and systemctl.query("is-active", service) != "active":
+            started = True
+            if not module.check_mode:
+                systemctl.run("start", service)
+        if systemctl.query("is-enabled", service) not in ENABLED:
+            started = True
+            if not module.check_mode:
+                systemctl.run("enable", service)
+    if module.params["reads"] and not module.check_mode:
+        wait_reading(module, systemctl, service)
+    return restarted, started
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=OPTIONS, supports_check_mode=True)
+    errors = param_errors(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors))
+    unsafe = unsafe_dirs([entry for entry in module.params["files"] if entry["state"] == "present"])
+    if unsafe:
+        module.fail_json(
+            msg=f"files: {', '.join(unsafe)} may be written by others than root (or its owner is not root); "
+            "rsyslog reads its configuration from there as root: make it root's and not writable by others first"
+        )
+    changes = planned(module.params)
+    rsyslogd = module.get_bin_path("rsyslogd", opt_dirs=["/usr/sbin", "/sbin"])
+    if rsyslogd is None and not module.check_mode and any(after is not None for _path, _b, after in changes):
+        module.fail_json(msg="rsyslogd is not installed: install rsyslog before configuring it (nothing was changed)")
+    modes = {path: f"{os.stat(path).st_mode & 0o7777:04o}" for path, before, _a in changes if before is not None}
+    said = ""
+    if not module.check_mode:
+        for path, _before, after in changes:
+            put(module, path, after, modes.get(path, "0644") if path == module.params["config"] else "0644")
+        # a host without rsyslog where only removals happened: nothing to check, nothing reads the files
+        if changes and rsyslogd:
+            said = check_or_put_back(module, rsyslogd, changes, modes)
+    changed = [path for path, _b, _a in changes] + attributes_changed(module, changes)
+    restarted, started = apply(module, changed)
+    module.exit_json(
+        changed=bool(changed or started),
+        changed_files=changed,
+        restarted=restarted,
+        started=started,
+        rsyslog=said,
+        diff=[text_diff(path, before, after or b"") for path, before, after in changes],
+    )
+
+
+if __name__ == "__main__":
+    main()
