@@ -45,6 +45,13 @@ options:
         description: The file's mode, as octal text.
         type: str
         default: "0644"
+      state:
+        description:
+          - C(absent) removes this one file (a drop-in the feature no longer needs) while the others are installed.
+            With O(state=absent) every file is removed whatever this says.
+        type: str
+        choices: [present, absent]
+        default: present
       validate:
         description:
           - A command that must succeed on the new content before the file is written; C(%s) is the path of a
@@ -183,7 +190,7 @@ def param_errors(params: dict) -> list[str]:
             errors.append(f"{where}.path: {entry['path']!r} is not a normalised absolute path")
         if not MODE.fullmatch(entry["mode"]):
             errors.append(f"{where}.mode: {entry['mode']!r} is not an octal mode such as 0644")
-        if params["state"] == "present" and entry["content"] is None:
+        if params["state"] == "present" and entry["state"] == "present" and entry["content"] is None:
             errors.append(f"{where}.content: required with state present ({entry['path']})")
         if entry["validate"] and "%s" not in entry["validate"]:
             errors.append(f"{where}.validate: {entry['validate']!r} has no %s for the new content's path")
@@ -221,6 +228,10 @@ def attributes(module: AnsibleModule, path: str, mode: str) -> bool:
     return fix_attributes(module, path, mode, module.params["owner"], module.params["group"])
 
 
+def removal_diff(path: str) -> dict[str, str]:
+    return {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""}
+
+
 def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]]:
     """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs."""
     unsafe = unsafe_dirs(module.params["files"])
@@ -231,6 +242,13 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]
         )
     changed, created, diffs = [], [], []
     for entry in module.params["files"]:
+        if entry["state"] == "absent":
+            if os.path.lexists(entry["path"]):
+                changed.append(entry["path"])
+                diffs.append(removal_diff(entry["path"]))
+                if not module.check_mode:
+                    os.unlink(entry["path"])
+            continue
         path, data = entry["path"], entry["content"].encode("utf-8")
         before = current(path)
         if before == data:
@@ -320,9 +338,7 @@ def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
         "enabled_units": disabled,
         "started_units": stopped,
         "missing": [],
-        "diff": [
-            {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""} for path in removed
-        ],
+        "diff": [removal_diff(path) for path in removed],
     }
 
 
@@ -338,6 +354,7 @@ def main() -> None:
                     "content": {"type": "str"},
                     "mode": {"type": "str", "default": "0644"},
                     "validate": {"type": "str"},
+                    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
                 },
             },
             "enabled": {"type": "list", "elements": "str", "default": []},

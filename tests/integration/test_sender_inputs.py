@@ -156,3 +156,10 @@ def test_release_on_the_live_target_only_is_not_checked_against_installed_kernel
     proc, decided = run(tmp_path, RELEASE + " sender_persist=false", "-e", kernels(tmp_path, "6.1.0-28-amd64"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert decided["persist"] is False and decided["parameter"].startswith("+r")
+
+
+def test_targets_whose_parameter_cannot_fit_255_characters_are_refused_naming_sender_targets(tmp_path):
+    targets = ", ".join(f"{{'remote_ip': '2001:db8:1234:5678:9abc:def0:1234:{index:04x}'}}" for index in range(1, 5))
+    proc, decided = run(tmp_path, f'"sender_targets=[{targets}]" sender_extended=true')
+    assert proc.returncode != 0 and decided is None
+    assert "sender_targets: the netconsole= parameter would be at least" in proc.stdout, proc.stdout[-3000:]

@@ -12,7 +12,7 @@ import stat
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from fake_systemd import install_fake_systemctl, state
+from fake_systemd import install_fake_systemctl, set_units, state
 
 from ansible_collections.logswap.netconsole.plugins.modules import units
 
@@ -177,6 +177,22 @@ def test_absent_removes_a_directory_of_code(tmp_path, capsys, systemd):
     (lib / "repair.py").write_text("x = 1\n")
     assert run(capsys, {"files": [{"path": str(lib)}], "state": "absent"})["changed"]
     assert not lib.exists()
+
+
+def test_one_file_marked_absent_is_removed_with_a_reload_while_the_unit_stays_enabled(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    set_units(state_path, {"systemd-pstore.service": {"enabled": "enabled"}})
+    dropin = unit_dir / "systemd-pstore.service.d" / "logswap.conf"
+    args = {"files": [{"path": str(dropin), "content": "[Unit]\n"}], "enabled": ["systemd-pstore.service"]}
+    run(capsys, args)
+    gone = {**args, "files": [{"path": str(dropin), "state": "absent"}]}
+    predicted = run(capsys, gone, check_mode=True, diff=True)
+    assert predicted["changed_files"] == [str(dropin)] and dropin.exists()
+    assert predicted["diff"][0]["after"] == ""
+    result = run(capsys, gone)
+    assert result["changed"] and result["reloaded"] and not dropin.exists()
+    assert state(state_path)["units"]["systemd-pstore.service"]["enabled"] == "enabled"
+    assert not run(capsys, gone)["changed"]
 
 
 def test_an_optional_unit_systemd_does_not_know_is_reported_not_enabled(tmp_path, capsys, systemd):
