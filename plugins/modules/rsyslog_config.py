@@ -288,6 +288,12 @@ def attributes_changed(module: AnsibleModule, changes: list) -> list[str]:
     ]
 
 
+def described(change: tuple[str, bytes | None, bytes | None]) -> str:
+    """A changed file as the refusal names it: a removal says so (another file is then what rsyslog refuses)."""
+    path, _before, after = change
+    return path if after is not None else f"{path} removed"
+
+
 def check_or_put_back(module: AnsibleModule, rsyslogd: str, changes: list, olds: dict) -> str:
     """rsyslogd -N1 on the whole new configuration; on refusal every file as it was, and fail."""
     rc, out, err = module.run_command([rsyslogd, "-N1", "-f", module.params["config"]])
@@ -296,7 +302,7 @@ def check_or_put_back(module: AnsibleModule, rsyslogd: str, changes: list, olds:
         for path, before, _after in changes:
             put_back(module, path, before, olds.get(path))
         module.fail_json(
-            msg=f"rsyslog refused the configuration with the new {', '.join(path for path, _b, _a in changes)}; "
+            msg=f"rsyslog refused the configuration with the new {', '.join(described(change) for change in changes)}; "
             f"every file was put back as it was and rsyslog was not restarted. rsyslogd -N1 said: {said}",
             rsyslog=said,
         )
