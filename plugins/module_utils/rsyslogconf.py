@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-IMKLOG_LOAD = re.compile(r'(?m)^(\s*(?:module\(\s*load\s*=\s*"imklog"|\$ModLoad\s+imklog\b).*)$')
+# [ \t], not \s: with (?m) a \s* at the line's start also takes the newlines of blank lines above, and the "#" then
+# went to the blank line, leaving imklog loaded
+IMKLOG_LOAD = re.compile(r'(?m)^([ \t]*(?:module\([ \t]*load[ \t]*=[ \t]*"imklog"|\$ModLoad[ \t]+imklog\b).*)$')
 VERSION = re.compile(r"rsyslogd\s+([0-9]+(?:\.[0-9]+)*)")
 
 

@@ -54,7 +54,9 @@ options:
     type: str
     default: ""
   config:
-    description: rsyslog's main configuration, the one C(rsyslogd -N1) checks.
+    description:
+      - rsyslog's main configuration, the one C(rsyslogd -N1) checks. Where it is a symlink, its target is
+        changed (as M(ansible.builtin.replace) does), keeping its mode and owner.
     type: path
     default: /etc/rsyslog.conf
   service:
@@ -83,7 +85,9 @@ attributes:
   diff_mode:
     support: full
 notes:
-  - Files are written with mode C(0644), owned by root.
+  - Files are written with mode C(0644), owned by root. A symlink in O(files) is replaced by the file (and comes
+    back if rsyslog refuses the configuration); a directory or another non-regular file there is refused before
+    anything changes.
   - In check mode nothing is run; the result says what would change and whether rsyslog would be restarted.
 seealso:
   - module: logswap.netconsole.rsyslog_info
@@ -117,11 +121,12 @@ changed_files:
   type: list
   elements: str
 restarted:
-  description: Whether rsyslog was restarted (in check mode, would be).
+  description:
+    - Whether rsyslog was restarted (in check mode, would be). With O(running=false) only where it was running.
   returned: always
   type: bool
 started:
-  description: Whether rsyslog was started or enabled, nothing else having changed (in check mode, would be).
+  description: Whether rsyslog was started (nothing having changed) or enabled (in check mode, would be).
   returned: always
   type: bool
 rsyslog:
@@ -131,6 +136,7 @@ rsyslog:
 """
 
 import os
+import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -187,7 +193,33 @@ def param_errors(params: dict) -> list[str]:
         errors.append(f"service: {params['service']!r} is not a systemd unit name")
     if not 0 <= params["wait"] <= 600:
         errors.append(f"wait: {params['wait']} is not between 0 and 600 seconds")
+    seen = {config_path(params): "config"}
+    for index, entry in enumerate(params["files"]):
+        # a second entry would be put back as the first one left it
+        if entry["path"] in seen:
+            errors.append(f"files[{index}].path: {entry['path']} is given twice (also {seen[entry['path']]})")
+        seen.setdefault(entry["path"], f"files[{index}]")
     return errors
+
+
+def not_files(params: dict) -> list[str]:
+    """The files[] paths where something other than a file or a symlink is: writing or removing it would fail
+    half way through, with some files changed and nothing put back."""
+    errors = []
+    for index, entry in enumerate(params["files"]):
+        try:
+            mode = os.lstat(entry["path"]).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            errors.append(f"files[{index}].path: {entry['path']} is there and is not a regular file; remove it first")
+    return errors
+
+
+def config_path(params: dict) -> str:
+    """The main configuration as written: a symlink's target (ansible.builtin.replace, which the roles used before,
+    followed it too; rsyslog_info reads through it, and a link replaced by a file would leave the admin's target)."""
+    return os.path.realpath(params["config"])
 
 
 def planned(params: dict) -> list[tuple[str, bytes | None, bytes | None]]:
@@ -198,16 +230,18 @@ def planned(params: dict) -> list[tuple[str, bytes | None, bytes | None]]:
         after = entry["content"].encode("utf-8") if entry["state"] == "present" else None
         if before != after or (after is None and os.path.lexists(entry["path"])):
             changes.append((entry["path"], before, after))
-    if params["kernel_input"] != "keep" and os.path.isfile(params["config"]):
-        before = current(params["config"])
+    config = config_path(params)
+    if params["kernel_input"] != "keep" and os.path.isfile(config):
+        before = current(config)
         if before is not None:
             after = hand_over(before.decode("utf-8", "surrogateescape"), params["mark"], params["kernel_input"])
             if after.encode("utf-8", "surrogateescape") != before:
-                changes.append((params["config"], before, after.encode("utf-8", "surrogateescape")))
+                changes.append((config, before, after.encode("utf-8", "surrogateescape")))
     return changes
 
 
-def put(module: AnsibleModule, path: str, data: bytes | None, mode: str = "0644") -> None:
+def put(module: AnsibleModule, path: str, data: bytes | None, keep: os.stat_result | None = None) -> None:
+    """The file with data (None: no file), with keep's mode and owner where given, else root's 0644."""
     if data is None:
         if os.path.lexists(path):
             os.unlink(path)
@@ -216,7 +250,30 @@ def put(module: AnsibleModule, path: str, data: bytes | None, mode: str = "0644"
         os.mkdir(directory, 0o755)
         fix_attributes(module, directory, "0755", "root", "root")
     write_atomic(module, path, data)
-    fix_attributes(module, path, mode, "root", "root")
+    if keep is None:
+        fix_attributes(module, path, "0644", "root", "root")
+    else:
+        fix_attributes(module, path, f"{stat.S_IMODE(keep.st_mode):04o}", str(keep.st_uid), str(keep.st_gid))
+
+
+def snapshot(changes: list) -> dict[str, os.stat_result | str]:
+    """What is at each changed path before the change: a symlink's target, or a file's mode and owner."""
+    found: dict[str, os.stat_result | str] = {}
+    for path, _before, _after in changes:
+        if os.path.islink(path):
+            found[path] = os.readlink(path)
+        elif os.path.lexists(path):
+            found[path] = os.lstat(path)
+    return found
+
+
+def put_back(module: AnsibleModule, path: str, before: bytes | None, old: os.stat_result | str | None) -> None:
+    if isinstance(old, str):
+        if os.path.lexists(path):
+            os.unlink(path)
+        os.symlink(old, path)
+    else:
+        put(module, path, before, old)
 
 
 def attributes_changed(module: AnsibleModule, changes: list) -> list[str]:
@@ -231,15 +288,21 @@ def attributes_changed(module: AnsibleModule, changes: list) -> list[str]:
     ]
 
 
-def check_or_put_back(module: AnsibleModule, rsyslogd: str, changes: list, modes: dict[str, str]) -> str:
+def described(change: tuple[str, bytes | None, bytes | None]) -> str:
+    """A changed file as the refusal names it: a removal says so (another file is then what rsyslog refuses)."""
+    path, _before, after = change
+    return path if after is not None else f"{path} removed"
+
+
+def check_or_put_back(module: AnsibleModule, rsyslogd: str, changes: list, olds: dict) -> str:
     """rsyslogd -N1 on the whole new configuration; on refusal every file as it was, and fail."""
     rc, out, err = module.run_command([rsyslogd, "-N1", "-f", module.params["config"]])
     said = f"{err}\n{out}".strip()
     if rc != 0:
         for path, before, _after in changes:
-            put(module, path, before, modes.get(path, "0644"))
+            put_back(module, path, before, olds.get(path))
         module.fail_json(
-            msg=f"rsyslog refused the configuration with the new {', '.join(path for path, _b, _a in changes)}; "
+            msg=f"rsyslog refused the configuration with the new {', '.join(described(change) for change in changes)}; "
             f"every file was put back as it was and rsyslog was not restarted. rsyslogd -N1 said: {said}",
             rsyslog=said,
         )
@@ -288,14 +351,15 @@ def apply(module: AnsibleModule, changed: list[str]) -> tuple[bool, bool]:
     systemctl = Systemctl(module)
     if not module.params["running"] and not systemctl.known(service):
         return False, False  # not installed: nothing runs the old configuration
+    restarted, started = False, False
     if changed:
+        # running false: restarted only where it runs (try-restart), and said so only then
+        restarted = module.params["running"] or systemctl.query("is-active", service) == "active"
         if not module.check_mode:
             if reload_needed(changed, SYSTEMD_DIRS):
                 systemctl.run("daemon-reload")
-            systemctl.run("restart" if module.params["running"] else "try-restart", service)
-        restarted, started = True, False
-    else:
-        restarted, started = False, False
+            if restarted:
+                systemctl.run("restart" if module.params["running"] else "try-restart", service)
     if module.params["running"]:
         if not changed and systemctl.query("is-active", service) != "active":
             started = True
@@ -312,7 +376,7 @@ def apply(module: AnsibleModule, changed: list[str]) -> tuple[bool, bool]:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=OPTIONS, supports_check_mode=True)
-    errors = param_errors(module.params)
+    errors = param_errors(module.params) or not_files(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors))
     unsafe = unsafe_dirs([entry for entry in module.params["files"] if entry["state"] == "present"])
@@ -325,14 +389,17 @@ def main() -> None:
     rsyslogd = module.get_bin_path("rsyslogd", opt_dirs=["/usr/sbin", "/sbin"])
     if rsyslogd is None and not module.check_mode and any(after is not None for _path, _b, after in changes):
         module.fail_json(msg="rsyslogd is not installed: install rsyslog before configuring it (nothing was changed)")
-    modes = {path: f"{os.stat(path).st_mode & 0o7777:04o}" for path, before, _a in changes if before is not None}
+    olds = snapshot(changes)
+    config = config_path(module.params)
     said = ""
     if not module.check_mode:
         for path, _before, after in changes:
-            put(module, path, after, modes.get(path, "0644") if path == module.params["config"] else "0644")
+            old = olds.get(path)
+            # the main configuration keeps its mode and owner (Debian's 0644, a hardened 0640, root:adm)
+            put(module, path, after, old if path == config and isinstance(old, os.stat_result) else None)
         # a host without rsyslog where only removals happened: nothing to check, nothing reads the files
         if changes and rsyslogd:
-            said = check_or_put_back(module, rsyslogd, changes, modes)
+            said = check_or_put_back(module, rsyslogd, changes, olds)
     changed = [path for path, _b, _a in changes] + attributes_changed(module, changes)
     restarted, started = apply(module, changed)
     module.exit_json(

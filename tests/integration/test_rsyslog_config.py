@@ -180,3 +180,58 @@ def test_info_reads_the_version_and_whether_the_host_has_a_kernel_log(host, caps
     assert info["version"].startswith("8.") and info["loads_imklog"]
     assert info["kmsg"] is os.path.exists("/dev/kmsg")
     assert info["private_devices"] is False
+
+
+def test_a_symlinked_main_configuration_is_handed_over_through_the_link_which_stays_a_link(host, capsys, tmp_path):
+    real = tmp_path / "rsyslog.conf.real"
+    host["conf"].rename(real)
+    host["conf"].symlink_to(real)
+    main_before = real.read_text()
+    dropin = str(host["dropins"] / "32-relp.conf")
+    wanted = args(host, files=[{"path": dropin, "content": IMKMSG_DROPIN}], kernel_input="imkmsg", mark=MARK)
+    handed = run(rsyslog_config, capsys, wanted)
+    assert handed["changed"] and handed["changed_files"] == [dropin, str(real)], handed
+    assert host["conf"].is_symlink() and MARK in real.read_text() and oct(real.stat().st_mode & 0o777) == "0o640"
+    assert not run(rsyslog_config, capsys, wanted)["changed"]
+    back = args(host, files=[{"path": dropin, "state": "absent"}], kernel_input="imklog", mark=MARK)
+    assert run(rsyslog_config, capsys, back)["changed"] and real.read_text() == main_before
+
+
+def test_a_refusal_puts_back_a_symlink_and_the_main_configurations_owner(host, capsys, tmp_path):
+    elsewhere = tmp_path / "admin-relp.conf"
+    elsewhere.write_text(GOOD_DROPIN)
+    link = host["dropins"] / "32-relp.conf"
+    link.symlink_to(elsewhere)
+    os.chown(host["conf"], 0, 4)
+    failed = run(
+        rsyslog_config,
+        capsys,
+        args(host, files=[{"path": str(link), "content": BROKEN_DROPIN}], kernel_input="imkmsg", mark=MARK),
+    )
+    assert failed["failed"] and "put back" in failed["msg"]
+    assert link.is_symlink() and os.readlink(link) == str(elsewhere) and elsewhere.read_text() == GOOD_DROPIN
+    assert MARK not in host["conf"].read_text()
+    assert (host["conf"].stat().st_gid, oct(host["conf"].stat().st_mode & 0o777)) == (4, "0o640")
+
+
+def test_a_directory_where_a_file_goes_and_a_path_given_twice_are_refused_before_anything_changes(host, capsys):
+    (host["dropins"] / "31-dir.conf").mkdir()
+    first = str(host["dropins"] / "30-logswap.conf")
+    files = [{"path": first, "content": GOOD_DROPIN}, {"path": str(host["dropins"] / "31-dir.conf"), "state": "absent"}]
+    failed = run(rsyslog_config, capsys, args(host, files=files))
+    assert failed["failed"] and "files[1].path" in failed["msg"] and "not a regular file" in failed["msg"]
+    twice = run(rsyslog_config, capsys, args(host, files=[files[0], files[0]]))
+    assert twice["failed"] and "files[1].path" in twice["msg"] and "given twice" in twice["msg"]
+    assert not os.path.exists(first) and calls(host) == []
+
+
+def test_turned_off_a_stopped_rsyslog_is_not_restarted_nor_said_to_be(host, capsys):
+    set_units(host["state"], {"rsyslog.service": {"enabled": "disabled", "active": "inactive", "MainPID": 0}})
+    dropin = host["dropins"] / "32-relp.conf"
+    dropin.write_text(GOOD_DROPIN)
+    off = args(host, files=[{"path": str(dropin), "state": "absent"}], kernel_input="imklog", mark=MARK, running=False)
+    predicted = run(rsyslog_config, capsys, off, check_mode=True)
+    assert predicted["changed"] and not predicted["restarted"] and dropin.exists()
+    done = run(rsyslog_config, capsys, off)
+    assert done["changed"] and not done["restarted"] and not dropin.exists()
+    assert calls(host) == [] and state(host["state"])["units"]["rsyslog.service"]["active"] == "inactive"

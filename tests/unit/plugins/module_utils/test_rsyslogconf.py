@@ -40,6 +40,13 @@ def test_the_legacy_directive_is_handed_over_and_a_module_of_a_longer_name_is_no
     assert hand_over(handed, MARK, "imklog") == LEGACY
 
 
+def test_a_blank_line_above_the_imklog_line_stays_blank_and_the_imklog_line_is_commented_out():
+    text = '$WorkDirectory /var/spool/rsyslog\n\n  \nmodule(load="imklog")\n'
+    handed = hand_over(text, MARK, "imkmsg")
+    assert handed.splitlines() == ["$WorkDirectory /var/spool/rsyslog", "", "  ", f'#module(load="imklog"){MARK}']
+    assert hand_over(handed, MARK, "imklog") == text
+
+
 def test_a_line_the_admin_commented_out_stays_commented():
     text = '#module(load="imklog")\n'
     assert hand_over(text, MARK, "imklog") == text
