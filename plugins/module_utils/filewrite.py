@@ -36,6 +36,13 @@ def missing_dirs(path: str) -> list[str]:
     return list(reversed(missing))
 
 
+def make_parents(module: Any, path: str, owner: str | None, group: str | None) -> None:
+    """The missing directories above path, outermost first, mode 0755 with the owner and group given."""
+    for directory in missing_dirs(os.path.dirname(path)):
+        os.mkdir(directory, 0o755)
+        fix_attributes(module, directory, "0755", owner, group)
+
+
 def trusted_dir(path: str) -> bool:
     """Whether only root (or the user this runs as) can replace files in the directory: owned by one of them, and
     not writable by anyone unless sticky (as /tmp is: there only a file's owner may rename over it)."""

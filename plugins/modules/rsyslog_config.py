@@ -144,7 +144,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite import (
     current,
     fix_attributes,
-    missing_dirs,
+    make_parents,
     text_diff,
     unsafe_dirs,
     write_atomic,
@@ -246,9 +246,7 @@ def put(module: AnsibleModule, path: str, data: bytes | None, keep: os.stat_resu
         if os.path.lexists(path):
             os.unlink(path)
         return
-    for directory in missing_dirs(os.path.dirname(path)):
-        os.mkdir(directory, 0o755)
-        fix_attributes(module, directory, "0755", "root", "root")
+    make_parents(module, path, "root", "root")
     write_atomic(module, path, data)
     if keep is None:
         fix_attributes(module, path, "0644", "root", "root")

@@ -167,7 +167,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite impor
     MODE,
     current,
     fix_attributes,
-    missing_dirs,
+    make_parents,
     text_diff,
     unsafe_dirs,
     write_atomic,
@@ -262,9 +262,7 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]
             created.append(path)
         diffs.append(text_diff(path, before, data))
         if not module.check_mode:
-            for directory in missing_dirs(os.path.dirname(path)):
-                os.mkdir(directory, 0o755)
-                attributes(module, directory, "0755")
+            make_parents(module, path, module.params["owner"], module.params["group"])
             write_atomic(module, path, data)
             attributes(module, path, entry["mode"])
     return changed, created, diffs
