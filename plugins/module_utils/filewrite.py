@@ -14,6 +14,14 @@ from typing import Any
 MODE = re.compile(r"0?[0-7]{3,4}")
 
 
+def path_error(option: str, path: str) -> str | None:
+    """Why path cannot name a file to write (relative, or with . or .. or // in it), naming the option; None if
+    it can."""
+    if os.path.isabs(path) and os.path.normpath(path) == path:
+        return None
+    return f"{option}: {path!r} is not a normalised absolute path"
+
+
 def current(path: str) -> bytes | None:
     """The file's content; None where there is none or something other than a regular file (the rename that
     writes the new content replaces a symlink, it does not write through it)."""

@@ -145,6 +145,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite impor
     current,
     fix_attributes,
     make_parents,
+    path_error,
     text_diff,
     unsafe_dirs,
     write_atomic,
@@ -182,23 +183,22 @@ OPTIONS = {
 def param_errors(params: dict) -> list[str]:
     """What is wrong with the options, each naming the option."""
     errors = []
+    seen = {config_path(params): "config"}
     for index, entry in enumerate(params["files"]):
-        if not os.path.isabs(entry["path"]) or os.path.normpath(entry["path"]) != entry["path"]:
-            errors.append(f"files[{index}].path: {entry['path']!r} is not a normalised absolute path")
+        if problem := path_error(f"files[{index}].path", entry["path"]):
+            errors.append(problem)
         if entry["state"] == "present" and entry["content"] is None:
             errors.append(f"files[{index}].content: required with state present ({entry['path']})")
+        # a second entry would be put back as the first one left it
+        if entry["path"] in seen:
+            errors.append(f"files[{index}].path: {entry['path']} is given twice (also {seen[entry['path']]})")
+        seen.setdefault(entry["path"], f"files[{index}]")
     if params["kernel_input"] != "keep" and (not params["mark"].strip() or "\n" in params["mark"]):
         errors.append("mark: one line of text is required to hand the kernel log over (kernel_input)")
     if params["service"] and not UNIT.fullmatch(params["service"]):
         errors.append(f"service: {params['service']!r} is not a systemd unit name")
     if not 0 <= params["wait"] <= 600:
         errors.append(f"wait: {params['wait']} is not between 0 and 600 seconds")
-    seen = {config_path(params): "config"}
-    for index, entry in enumerate(params["files"]):
-        # a second entry would be put back as the first one left it
-        if entry["path"] in seen:
-            errors.append(f"files[{index}].path: {entry['path']} is given twice (also {seen[entry['path']]})")
-        seen.setdefault(entry["path"], f"files[{index}]")
     return errors
 
 

@@ -168,6 +168,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite impor
     current,
     fix_attributes,
     make_parents,
+    path_error,
     text_diff,
     unsafe_dirs,
     write_atomic,
@@ -186,8 +187,8 @@ def param_errors(params: dict) -> list[str]:
     errors = []
     for index, entry in enumerate(params["files"]):
         where = f"files[{index}]"
-        if not os.path.isabs(entry["path"]) or os.path.normpath(entry["path"]) != entry["path"]:
-            errors.append(f"{where}.path: {entry['path']!r} is not a normalised absolute path")
+        if problem := path_error(f"{where}.path", entry["path"]):
+            errors.append(problem)
         if not MODE.fullmatch(entry["mode"]):
             errors.append(f"{where}.mode: {entry['mode']!r} is not an octal mode such as 0644")
         if params["state"] == "present" and entry["state"] == "present" and entry["content"] is None:
