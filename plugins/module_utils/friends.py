@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     NetconsoleError,
@@ -186,8 +186,8 @@ def validate_friends(friends: object, variable: str = "receiver_friends") -> lis
     return result
 
 
-def missing_readers(friends: list[dict], accounts: dict, variable: str = "receiver_friends") -> list[str]:
-    """Messages for readers that have no account on this host (``accounts`` from getent passwd)."""
+def missing_readers(friends: list[dict], accounts: Container[str], variable: str = "receiver_friends") -> list[str]:
+    """Messages for readers that have no account on this host (``accounts``: the names the host knows)."""
     return [
         f"{variable}[{friend['name']}].readers: user {user!r} does not exist on this host; "
         "create the account first (or remove it from readers)"

@@ -42,8 +42,9 @@ def tcp_port(value: object, variable: str) -> int:
         raise NetconsoleError(f"{variable}: {value!r} is not a TCP port; give a number from 1 to 65535") from None
 
 
-def validate_relp_targets(value: object, variable: str = "sender_relp_targets") -> list[dict]:
-    """Checked sender RELP targets (name, address, port, fingerprint), names unique."""
+def validate_relp_targets(value: object, variable: str = "sender_relp_targets", required: bool = False) -> list[dict]:
+    """Checked sender RELP targets (name, address, port, fingerprint), names unique; at least one if required
+    (the channel is on)."""
     checked = []
     for index, item in enumerate(as_list(value, variable)):
         where = f"{variable}[{index}]"
@@ -69,5 +70,10 @@ def validate_relp_targets(value: object, variable: str = "sender_relp_targets") 
                 "port": tcp_port(target.get("port", DEFAULT_PORT), f"{where}.port"),
                 "fingerprint": check_fingerprint(target["fingerprint"], f"{where}.fingerprint"),
             }
+        )
+    if required and not checked:
+        raise NetconsoleError(
+            f"sender_relp: the reliable channel is on but {variable} is empty; give each friend's name, address "
+            "and certificate fingerprint, or set sender_relp to false"
         )
     return checked

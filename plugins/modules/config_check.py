@@ -18,7 +18,10 @@ description:
     main configuration includes the drop-in directory at all.
   - It reports what the programs said and never fails for it; the caller decides what to refuse and names its own
     variables (the receiver role refuses with every problem at once, before anything changes).
-  - One module run for what takes ten (find, slurp, tempfile, copies, templates, three commands, cleanup).
+  - Also says which of the accounts, groups and programs the new configuration names do not exist on the host
+    (the log owner, the readers granted by ACL, the local MTA's sendmail).
+  - One module run for what takes fifteen (getent, stat, find, slurp, tempfile, copies, templates, three commands,
+    cleanup).
 author:
   - logswap.netconsole maintainers (@logswap)
 options:
@@ -39,6 +42,21 @@ options:
   nftables:
     description: The new nftables table; not checked when not given.
     type: str
+  users:
+    description: Accounts the new configuration names; those the host does not know are returned in RV(missing).
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Groups the new configuration names; those the host does not know are returned in RV(missing).
+    type: list
+    elements: str
+    default: []
+  executables:
+    description: Programs the new configuration runs; those that are not executable files are in RV(missing).
+    type: list
+    elements: path
+    default: []
   rsyslog_conf:
     description: rsyslog's main configuration.
     type: path
@@ -64,6 +82,8 @@ EXAMPLES = r"""
     rsyslog_dropins:
       30-logswap-netconsole.conf: "{{ lookup('ansible.builtin.template', 'rsyslog.conf.j2') }}"
     logrotate: "{{ lookup('ansible.builtin.template', 'logrotate.j2') }}"
+    users: [syslog, alice]
+    groups: [adm]
   register: checked
 
 - name: Refuse what rsyslogd refused
@@ -99,13 +119,23 @@ includes_dropins:
   description: Whether the main configuration names the drop-in directory (else it never reads the drop-ins).
   returned: always
   type: bool
+missing:
+  description:
+    - The O(users) and O(groups) the host's name service does not know (local files, LDAP, whatever NSS reads),
+      and the O(executables) that are not executable files, each in the order given.
+  returned: always
+  type: dict
+  sample: {users: [alice], groups: [], executables: [/usr/sbin/sendmail]}
 """
 
 import glob
+import grp
 import os
+import pwd
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -141,6 +171,29 @@ def scratch_rsyslog(scratch: str, main_text: str, dropin_dir: str, kept: list[st
     return conf
 
 
+def unknown(names: list[str], lookup: Callable[[str], object]) -> list[str]:
+    """The names the name service does not know (lookup raises KeyError for them)."""
+    missing = []
+    for name in names:
+        try:
+            lookup(name)
+        except KeyError:
+            missing.append(name)
+    return missing
+
+
+def is_executable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def missing_references(params: dict) -> dict[str, list[str]]:
+    return {
+        "users": unknown(params["users"], pwd.getpwnam),
+        "groups": unknown(params["groups"], grp.getgrnam),
+        "executables": [path for path in params["executables"] if not is_executable_file(path)],
+    }
+
+
 def run(module: AnsibleModule, argv: list[str], real_paths: dict[str, str]) -> dict:
     """rc and what the program said, the scratch copies' paths given back as the real files'."""
     binary = module.get_bin_path(argv[0], required=True, opt_dirs=["/usr/sbin", "/sbin"])
@@ -158,6 +211,9 @@ def main() -> None:
             "rsyslog_omit": {"type": "list", "elements": "str", "default": []},
             "logrotate": {"type": "str"},
             "nftables": {"type": "str"},
+            "users": {"type": "list", "elements": "str", "default": []},
+            "groups": {"type": "list", "elements": "str", "default": []},
+            "executables": {"type": "list", "elements": "path", "default": []},
             "rsyslog_conf": {"type": "path", "default": "/etc/rsyslog.conf"},
             "rsyslog_dir": {"type": "path", "default": "/etc/rsyslog.d"},
         },
@@ -181,6 +237,7 @@ def main() -> None:
         "includes_dropins": dropin_dir + "/" in main_text,
         "logrotate": {"rc": 0, "errors": []},
         "nftables": {"rc": 0, "output": ""},
+        "missing": missing_references(params),
     }
     scratch = tempfile.mkdtemp(suffix=".logswap-check")
     real_paths = {f"{scratch}/rsyslog.d/": f"{dropin_dir}/", f"{scratch}/rsyslog.conf": params["rsyslog_conf"]}

@@ -23,6 +23,10 @@ description:
     another user than root, is refused before anything is written (root runs what is installed there).
   - Files are checked and written in the order given, so a O(files[].validate) command may run what an earlier
     file installs. In check mode a file's check runs only when no earlier file would change.
+  - Several features at once with O(features), each with its own files, units and state, in one module run. The
+    features to remove are stopped, disabled and removed first, then the others' files are written, systemd
+    reloads once, and their units are enabled and started (a unit restarts only when a file of its own feature
+    changed). The sender role installs its heartbeat, self-repair check, after-boot step and pstore pieces so.
 author:
   - logswap.netconsole maintainers (@logswap)
 options:
@@ -86,6 +90,69 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  features:
+    description:
+      - Several features, each described by the options above (O(files), O(enabled), O(started), O(optional),
+        O(state)) and a O(features[].name) that the result reports it under (RV(features)). The top-level
+        O(files), O(enabled) and O(started) must then be empty; O(owner) and O(group) apply to every file.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The feature's name, unique among them.
+        type: str
+        required: true
+      files:
+        description: As O(files).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          path:
+            description:
+              - Absolute path. Missing directories above it are created with mode C(0755) and O(owner) and O(group).
+              - With O(state=absent), a directory is removed with everything in it.
+            type: path
+            required: true
+          content:
+            description: The whole content (UTF-8). Required with O(state=present).
+            type: str
+          mode:
+            description: The file's mode, as octal text.
+            type: str
+            default: "0644"
+          state:
+            description:
+              - C(absent) removes this one file (a drop-in the feature no longer needs) while the others are installed.
+                With O(state=absent) every file is removed whatever this says.
+            type: str
+            choices: [present, absent]
+            default: present
+          validate:
+            description:
+              - A command that must succeed on the new content before the file is written; C(%s) is the path of a
+                temporary copy beside the file. It is split into words as a shell would, but no shell runs it.
+            type: str
+      enabled:
+        description: As O(enabled).
+        type: list
+        elements: str
+        default: []
+      started:
+        description: As O(started).
+        type: list
+        elements: str
+        default: []
+      optional:
+        description: As O(optional).
+        type: bool
+        default: false
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+        default: present
 extends_documentation_fragment:
   - logswap.netconsole.attributes
 attributes:
@@ -126,6 +193,25 @@ EXAMPLES = r"""
     enabled: [logswap-heartbeat.timer]
     started: [logswap-heartbeat.timer]
     state: absent
+
+- name: Install the heartbeat and remove the self-repair check, in one run
+  logswap.netconsole.units:
+    features:
+      - name: heartbeat
+        files:
+          - path: /etc/systemd/system/logswap-heartbeat.service
+            content: "{{ lookup('ansible.builtin.template', 'heartbeat.service.j2') }}"
+          - path: /etc/systemd/system/logswap-heartbeat.timer
+            content: "{{ lookup('ansible.builtin.template', 'heartbeat.timer.j2') }}"
+        enabled: [logswap-heartbeat.timer]
+        started: [logswap-heartbeat.timer]
+      - name: repair
+        files:
+          - path: /etc/systemd/system/logswap-repair.timer
+        enabled: [logswap-repair.timer]
+        state: absent
+    owner: root
+    group: root
 """
 
 RETURN = r"""
@@ -154,6 +240,13 @@ missing:
   returned: always
   type: list
   elements: str
+features:
+  description:
+    - With O(features), each feature's own C(changed), C(changed_files), C(enabled_units), C(started_units) and
+      C(missing), by name; the top-level values are all the features' together.
+  returned: when O(features) is given
+  type: dict
+  sample: {heartbeat: {changed: false, changed_files: [], enabled_units: [], started_units: [], missing: []}}
 """
 
 import os
@@ -181,24 +274,64 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.systemd import 
     reload_needed,
 )
 
+FILE_OPTIONS = {
+    "path": {"type": "path", "required": True},
+    "content": {"type": "str"},
+    "mode": {"type": "str", "default": "0644"},
+    "validate": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+FEATURE_OPTIONS = {
+    "files": {"type": "list", "elements": "dict", "default": [], "options": FILE_OPTIONS},
+    "enabled": {"type": "list", "elements": "str", "default": []},
+    "started": {"type": "list", "elements": "str", "default": []},
+    "optional": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
 
-def param_errors(params: dict) -> list[str]:
-    """What is wrong with the files and unit names given, each naming the option."""
+
+def feature_specs(params: dict) -> list[dict]:
+    """The features to install or remove: O(features), or the one the top-level options describe."""
+    if params["features"]:
+        return params["features"]
+    return [{"name": "", **{option: params[option] for option in FEATURE_OPTIONS}}]
+
+
+def spec_errors(spec: dict, prefix: str) -> list[str]:
+    """What is wrong with one feature's files and unit names, each naming the option."""
     errors = []
-    for index, entry in enumerate(params["files"]):
-        where = f"files[{index}]"
+    for index, entry in enumerate(spec["files"]):
+        where = f"{prefix}files[{index}]"
         if problem := path_error(f"{where}.path", entry["path"]):
             errors.append(problem)
         if not MODE.fullmatch(entry["mode"]):
             errors.append(f"{where}.mode: {entry['mode']!r} is not an octal mode such as 0644")
-        if params["state"] == "present" and entry["state"] == "present" and entry["content"] is None:
+        if spec["state"] == "present" and entry["state"] == "present" and entry["content"] is None:
             errors.append(f"{where}.content: required with state present ({entry['path']})")
         if entry["validate"] and "%s" not in entry["validate"]:
             errors.append(f"{where}.validate: {entry['validate']!r} has no %s for the new content's path")
     for option in ("enabled", "started"):
         errors += [
-            f"{option}: {name!r} is not a systemd unit name" for name in params[option] if not UNIT.fullmatch(name)
+            f"{prefix}{option}: {name!r} is not a systemd unit name"
+            for name in spec[option]
+            if not UNIT.fullmatch(name)
         ]
+    return errors
+
+
+def param_errors(params: dict) -> list[str]:
+    """What is wrong with the options, each naming the option: the features' names, files and units."""
+    if not params["features"]:
+        return spec_errors(feature_specs(params)[0], "")
+    errors = [
+        f"{option}: give it inside each of features, not beside them"
+        for option in ("files", "enabled", "started")
+        if params[option]
+    ]
+    names = [feature["name"] for feature in params["features"]]
+    errors += [f"features: {name!r} is named twice" for name in sorted({n for n in names if names.count(n) > 1})]
+    for index, feature in enumerate(params["features"]):
+        errors += spec_errors(feature, f"features[{index}].")
     return errors
 
 
@@ -233,16 +366,13 @@ def removal_diff(path: str) -> dict[str, str]:
     return {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""}
 
 
-def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]]:
-    """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs."""
-    unsafe = unsafe_dirs(module.params["files"])
-    if unsafe:
-        module.fail_json(
-            msg=f"files: {', '.join(unsafe)} may be written by others than root (or its owner is not root); root "
-            "runs what is installed there: make it root's and not writable by others first"
-        )
+def write_files(
+    module: AnsibleModule, files: list[dict], earlier_changes: bool
+) -> tuple[list[str], list[str], list[dict]]:
+    """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs.
+    In check mode a file's check runs only when no earlier file (of this feature or an earlier one) would change."""
     changed, created, diffs = [], [], []
-    for entry in module.params["files"]:
+    for entry in files:
         if entry["state"] == "absent":
             if os.path.lexists(entry["path"]):
                 changed.append(entry["path"])
@@ -256,7 +386,7 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]
             if attributes(module, path, entry["mode"]):
                 changed.append(path)
             continue
-        if entry["validate"] and not (module.check_mode and changed):
+        if entry["validate"] and not (module.check_mode and (changed or earlier_changes)):
             validate(module, path, entry["validate"], data)
         changed.append(path)
         if before is None:
@@ -269,47 +399,37 @@ def write_files(module: AnsibleModule) -> tuple[list[str], list[str], list[dict]
     return changed, created, diffs
 
 
-def present(module: AnsibleModule, systemctl: Systemctl) -> dict:
-    changed, created, diffs = write_files(module)
-    reloaded = reload_needed(changed, SYSTEMD_DIRS)
-    if reloaded and not module.check_mode:
-        systemctl.run("daemon-reload")
-    unseen = new_units(created, module.params["enabled"] + module.params["started"]) if module.check_mode else set()
+def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: list[str], created: list[str]) -> dict:
+    """A present feature's units enabled and running (restarted when one of its files changed), after the reload."""
+    unseen = new_units(created, spec["enabled"] + spec["started"]) if module.check_mode else set()
     missing, enabled, started = [], [], []
-    for unit in dict.fromkeys(module.params["enabled"] + module.params["started"]):
+    for unit in dict.fromkeys(spec["enabled"] + spec["started"]):
         if unit not in unseen and not systemctl.known(unit):
-            if not module.params["optional"]:
+            if not spec["optional"]:
                 module.fail_json(msg=f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)
-    for unit in module.params["enabled"]:
+    for unit in spec["enabled"]:
         if unit not in missing and (unit in unseen or systemctl.query("is-enabled", unit) not in ENABLED):
             enabled.append(unit)
             if not module.check_mode:
                 systemctl.run("enable", unit)
-    for unit in module.params["started"]:
+    for unit in spec["started"]:
         if unit in missing:
             continue
         if changed or unit in unseen or systemctl.query("is-active", unit) != "active":
             started.append(unit)
             if not module.check_mode:
                 systemctl.run("restart" if changed else "start", unit)
-    return {
-        "changed": bool(changed or enabled or started),
-        "changed_files": changed,
-        "reloaded": reloaded,
-        "enabled_units": enabled,
-        "started_units": started,
-        "missing": missing,
-        "diff": diffs,
-    }
+    return {"enabled_units": enabled, "started_units": started, "missing": missing}
 
 
-def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
+def remove(module: AnsibleModule, systemctl: Systemctl, spec: dict) -> tuple[dict, list[dict]]:
+    """An absent feature's units stopped and disabled and its files removed (the reload comes after)."""
     stopped, disabled = [], []
-    removed = [entry["path"] for entry in module.params["files"] if os.path.lexists(entry["path"])]
+    removed = [entry["path"] for entry in spec["files"] if os.path.lexists(entry["path"])]
     # none of the files is there: nothing of this feature was installed (or it was removed already), and a feature
     # that is off costs no systemctl call on every run
-    units = module.params["started"] + module.params["enabled"] if removed or not module.params["files"] else []
+    units = spec["started"] + spec["enabled"] if removed or not spec["files"] else []
     for unit in dict.fromkeys(units):
         if not systemctl.known(unit):
             continue
@@ -317,7 +437,7 @@ def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
             stopped.append(unit)
             if not module.check_mode:
                 systemctl.run("stop", unit)
-        if unit in module.params["enabled"] and systemctl.query("is-enabled", unit) in ("enabled", "enabled-runtime"):
+        if unit in spec["enabled"] and systemctl.query("is-enabled", unit) in ("enabled", "enabled-runtime"):
             disabled.append(unit)
             if not module.check_mode:
                 systemctl.run("disable", unit)
@@ -327,49 +447,75 @@ def absent(module: AnsibleModule, systemctl: Systemctl) -> dict:
                 shutil.rmtree(path)
             else:
                 os.unlink(path)
-    reloaded = reload_needed(removed, SYSTEMD_DIRS)
+    result = {"changed_files": removed, "enabled_units": disabled, "started_units": stopped, "missing": []}
+    return result, [removal_diff(path) for path in removed]
+
+
+def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dict:
+    """Absent features removed, present features' files written, one reload, then their units enabled and started."""
+    unsafe = unsafe_dirs([entry for spec in specs if spec["state"] == "present" for entry in spec["files"]])
+    if unsafe:
+        module.fail_json(
+            msg=f"files: {', '.join(unsafe)} may be written by others than root (or its owner is not root); root "
+            "runs what is installed there: make it root's and not writable by others first"
+        )
+    results, diffs, written = {}, [], {}
+    for spec in specs:
+        if spec["state"] == "absent":
+            results[spec["name"]], removal_diffs = remove(module, systemctl, spec)
+            diffs += removal_diffs
+    earlier = False
+    for spec in specs:
+        if spec["state"] == "present":
+            changed, created, file_diffs = write_files(module, spec["files"], earlier)
+            written[spec["name"]] = (changed, created)
+            diffs += file_diffs
+            earlier = earlier or bool(changed)
+    changed_files = [path for spec in specs for path in results.get(spec["name"], {}).get("changed_files", [])]
+    changed_files += [path for changed, _ in written.values() for path in changed]
+    reloaded = reload_needed(changed_files, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
-    return {
-        "changed": bool(removed or stopped or disabled),
-        "changed_files": removed,
+    for spec in specs:
+        if spec["state"] == "present":
+            changed, created = written[spec["name"]]
+            results[spec["name"]] = {"changed_files": changed, **run_units(module, systemctl, spec, changed, created)}
+    for result in results.values():
+        result["changed"] = bool(result["changed_files"] or result["enabled_units"] or result["started_units"])
+    ordered = [results[spec["name"]] for spec in specs]
+    summary = {
+        "changed": any(result["changed"] for result in ordered),
+        "changed_files": [path for result in ordered for path in result["changed_files"]],
         "reloaded": reloaded,
-        "enabled_units": disabled,
-        "started_units": stopped,
-        "missing": [],
-        "diff": [removal_diff(path) for path in removed],
+        "enabled_units": [unit for result in ordered for unit in result["enabled_units"]],
+        "started_units": [unit for result in ordered for unit in result["started_units"]],
+        "missing": [unit for result in ordered for unit in result["missing"]],
+        "diff": diffs,
     }
+    if module.params["features"]:
+        summary["features"] = results
+    return summary
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "files": {
+            **FEATURE_OPTIONS,
+            "features": {
                 "type": "list",
                 "elements": "dict",
                 "default": [],
-                "options": {
-                    "path": {"type": "path", "required": True},
-                    "content": {"type": "str"},
-                    "mode": {"type": "str", "default": "0644"},
-                    "validate": {"type": "str"},
-                    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-                },
+                "options": {"name": {"type": "str", "required": True}, **FEATURE_OPTIONS},
             },
-            "enabled": {"type": "list", "elements": "str", "default": []},
-            "started": {"type": "list", "elements": "str", "default": []},
-            "optional": {"type": "bool", "default": False},
             "owner": {"type": "str"},
             "group": {"type": "str"},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         supports_check_mode=True,
     )
     errors = param_errors(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors))
-    systemctl = Systemctl(module)
-    module.exit_json(**(present if module.params["state"] == "present" else absent)(module, systemctl))
+    module.exit_json(**apply(module, Systemctl(module), feature_specs(module.params)))
 
 
 if __name__ == "__main__":

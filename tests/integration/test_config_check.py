@@ -109,3 +109,26 @@ def test_a_drop_in_name_that_is_a_path_is_refused(tmp_path):
 def test_a_host_without_rsyslog_is_told_so(tmp_path):
     result = run_module("config_check", {"rsyslog_conf": str(tmp_path / "none.conf"), "rsyslog_dir": str(tmp_path)})
     assert result["failed"] and "is not a file; is rsyslog installed?" in result["msg"]
+
+
+def test_accounts_groups_and_programs_the_host_lacks_are_named_in_order(tmp_path):
+    paths = host(tmp_path)
+    sendmail = tmp_path / "sendmail"
+    sendmail.write_text("#!/bin/sh\n")
+    sendmail.chmod(0o755)
+    not_executable = tmp_path / "plain"
+    not_executable.write_text("")
+    result = run_module(
+        "config_check",
+        {
+            **paths,
+            "users": ["root", "logswap-nobody-zz", "nobody", "logswap-nobody-aa"],
+            "groups": ["root", "logswap-nogroup"],
+            "executables": [str(sendmail), str(not_executable), str(tmp_path / "absent")],
+        },
+    )
+    assert result["missing"] == {
+        "users": ["logswap-nobody-zz", "logswap-nobody-aa"],
+        "groups": ["logswap-nogroup"],
+        "executables": [str(not_executable), str(tmp_path / "absent")],
+    }

@@ -2,7 +2,7 @@
 
 snd:s0 10.78.1.1 ---- rcv:e0 10.78.1.2 (on-link receiver)
 
-The check runs as the host runs it: the files the role installs (the list in roles/sender/tasks/repair.yml) in
+The check runs as the host runs it: the files the role installs (the list in roles/sender/tasks/services.yml) in
 the package layout it installs them in, started with ``python3 -I -c`` as repair.sh.j2 does, inside the sender's
 namespace, so discovery is the real module_utils/discovery.py over netlink. This kernel has no configfs
 netconsole, so the target is a directory of plain files (tests/unit/.../test_repair.py checks the writes against
@@ -30,7 +30,7 @@ RECEIVER = "10.78.1.2"
 
 def shipped_files() -> list[str]:
     """The module_utils the role installs on the host for the check."""
-    tasks = yaml.safe_load((ROOT / "roles/sender/tasks/repair.yml").read_text())
+    tasks = yaml.safe_load((ROOT / "roles/sender/tasks/services.yml").read_text())
     return next(task for task in tasks if "logswap.netconsole.units" in task)["vars"]["__sender_repair_code"]
 
 

@@ -47,3 +47,9 @@ def test_an_address_with_a_zone_or_more_never_reaches_the_configuration(address)
         return
     with pytest.raises(NetconsoleError, match=r"^sender_relp_targets\[0\]\.address: .* has a zone"):
         validate_relp_targets([target])
+
+
+def test_the_channel_on_needs_a_friend_and_off_takes_none():
+    assert validate_relp_targets([], required=False) == []
+    with pytest.raises(NetconsoleError, match=r"^sender_relp: the reliable channel is on but sender_relp_targets is e"):
+        validate_relp_targets([], "sender_relp_targets", True)

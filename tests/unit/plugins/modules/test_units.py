@@ -230,6 +230,65 @@ def test_a_host_not_booted_with_systemd_is_named_as_such(tmp_path, capsys, syste
     assert result["failed"] and "System has not been booted with systemd" in result["msg"]
 
 
+def unit_files(unit_dir, name: str, content: str) -> list[dict]:
+    return [
+        {"path": str(unit_dir / f"{name}.service"), "content": "[Service]\nExecStart=/bin/true\n"},
+        {"path": str(unit_dir / f"{name}.timer"), "content": content},
+    ]
+
+
+def test_features_one_installed_one_removed_in_one_run_with_one_reload_then_nothing(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    run(capsys, {"files": unit_files(unit_dir, "old", "[Timer]\n"), "enabled": ["old.timer"], "started": ["old.timer"]})
+    features = {
+        "features": [
+            {"name": "beat", **heartbeat(tmp_path, unit_dir)},
+            {
+                "name": "old",
+                "files": [{"path": entry["path"]} for entry in unit_files(unit_dir, "old", "")],
+                "enabled": ["old.timer"],
+                "started": ["old.timer"],
+                "state": "absent",
+            },
+        ]
+    }
+    calls_before = len(state(state_path)["calls"])
+    predicted = run(capsys, features, check_mode=True)
+    assert predicted["changed"] and predicted["features"]["old"]["changed"] and (unit_dir / "old.timer").exists()
+    result = run(capsys, features)
+    assert result["features"]["beat"]["started_units"] == ["beat.timer"]
+    assert result["features"]["old"]["started_units"] == ["old.timer"]  # stopped
+    assert result["enabled_units"] == ["beat.timer", "old.timer"]  # enabled, disabled
+    assert not (unit_dir / "old.timer").exists() and (unit_dir / "beat.timer").exists()
+    calls = state(state_path)["calls"][calls_before:]
+    assert calls.count(["daemon-reload"]) == 1
+    # the old timer stopped before the reload, the new one started after it
+    assert calls.index(["stop", "old.timer"]) < calls.index(["daemon-reload"]) < calls.index(["restart", "beat.timer"])
+    units = state(state_path)["units"]
+    assert "old.timer" not in units and units["beat.timer"] == {"enabled": "enabled", "active": "active"}
+    again = run(capsys, features)
+    assert not again["changed"] and not any(f["changed"] for f in again["features"].values())
+
+
+def test_a_unit_restarts_only_for_a_change_of_its_own_feature(tmp_path, capsys, systemd):
+    unit_dir = systemd[1]
+
+    def features(beat_timer: str) -> dict:
+        return {
+            "features": [
+                {"name": "a", "files": unit_files(unit_dir, "a", beat_timer), "started": ["a.timer"]},
+                {"name": "b", "files": unit_files(unit_dir, "b", "[Timer]\n"), "started": ["b.timer"]},
+            ]
+        }
+
+    run(capsys, features("[Timer]\n"))
+    result = run(capsys, features("[Timer]\nOnUnitActiveSec=9s\n"))
+    assert result["started_units"] == ["a.timer"] and result["reloaded"]
+    assert result["features"]["b"] == {
+        "changed": False, "changed_files": [], "enabled_units": [], "started_units": [], "missing": []
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -240,6 +299,10 @@ def test_a_host_not_booted_with_systemd_is_named_as_such(tmp_path, capsys, syste
         ({"files": [{"path": "/x", "content": "", "validate": "sh -n"}]}, "has no %s"),
         ({"enabled": ["beat.timer; reboot"]}, "enabled: 'beat.timer; reboot' is not a systemd unit name"),
         ({"started": ["beat"]}, "started: 'beat' is not a systemd unit name"),
+        ({"features": [{"name": "a"}, {"name": "a"}]}, "features: 'a' is named twice"),
+        ({"features": [{"name": "a"}], "enabled": ["x.timer"]}, "enabled: give it inside each of features"),
+        ({"features": [{"name": "a", "files": [{"path": "x", "content": ""}]}]}, "features[0].files[0].path: 'x'"),
+        ({"features": [{"name": "a", "started": ["b; c"]}]}, "features[0].started: 'b; c' is not a systemd unit"),
     ],
 )
 def test_bad_options_are_refused_naming_the_option_before_anything_runs(capsys, systemd, args, message):
