@@ -253,6 +253,7 @@ import os
 import shlex
 import shutil
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -399,12 +400,26 @@ def write_files(
     return changed, created, diffs
 
 
+def known(systemctl: Systemctl, unit: str, just_written: bool) -> bool:
+    """Whether systemd knows the unit. One whose file this run wrote is asked again after another daemon-reload:
+    a slow guest's systemd (Debian 13's 257, under TCG) was seen answering not-found right after the first."""
+    if systemctl.known(unit):
+        return True
+    for delay in (0.5, 2.0) if just_written else ():
+        systemctl.run("daemon-reload")
+        time.sleep(delay)
+        if systemctl.known(unit):
+            return True
+    return False
+
+
 def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: list[str], created: list[str]) -> dict:
     """A present feature's units enabled and running (restarted when one of its files changed), after the reload."""
     unseen = new_units(created, spec["enabled"] + spec["started"]) if module.check_mode else set()
+    written = set() if module.check_mode else new_units(changed, spec["enabled"] + spec["started"])
     missing, enabled, started = [], [], []
     for unit in dict.fromkeys(spec["enabled"] + spec["started"]):
-        if unit not in unseen and not systemctl.known(unit):
+        if unit not in unseen and not known(systemctl, unit, unit in written):
             if not spec["optional"]:
                 module.fail_json(msg=f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)

@@ -223,6 +223,17 @@ def test_check_mode_does_not_predict_enabling_a_changed_unit_that_is_enabled(tmp
     assert run(capsys, args)["enabled_units"] == []
 
 
+def test_a_new_unit_systemd_does_not_see_after_the_first_reload_is_asked_again(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    state_path.write_text(json.dumps({"units": {}, "calls": [], "lazy": 1}))
+    result = run(capsys, heartbeat(tmp_path, unit_dir))
+    assert result["enabled_units"] == ["beat.timer"] and result["started_units"] == ["beat.timer"]
+    assert state(state_path)["calls"].count(["daemon-reload"]) == 2
+    state_path.write_text(json.dumps({**state(state_path), "lazy": 5}))
+    refused = run(capsys, {"files": unit_files(unit_dir, "other", "[Timer]\n"), "enabled": ["other.timer"]})
+    assert refused["failed"] and "other.timer: systemd does not know this unit" in refused["msg"]
+
+
 def test_a_host_not_booted_with_systemd_is_named_as_such(tmp_path, capsys, systemd):
     broken = tmp_path / "bin" / "systemctl"
     broken.write_text("#!/bin/sh\necho 'System has not been booted with systemd as init system (PID 1).' >&2\nexit 1\n")
