@@ -124,7 +124,7 @@ def main() -> None:
         cmdline=(read("/proc/cmdline") or "").rstrip("\n"),
         config=config_lines(os.path.join(boot, f"config-{release}"), prefixes),
         efi=os.path.isdir("/sys/firmware/efi"),
-        kernels=sorted(glob.glob(os.path.join(boot, "vmlinuz-*"))),
+        kernels=sorted(glob.glob(os.path.join(glob.escape(boot), "vmlinuz-*"))),
     )
 
 

@@ -69,6 +69,14 @@ fingerprint:
   returned: always
   type: str
   sample: "SHA512:3A:..."
+checksum:
+  description:
+    - The SHA-256 of the certificate file (what C(ansible.builtin.stat) gives as its checksum); empty without one.
+    - rsyslog loads the certificate at start only, so the roles write it into their RELP drop-ins and a renewal
+      restarts rsyslog.
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 not_after:
   description: End of the certificate's validity (UTC, ISO 8601); empty when unknown.
   returned: always
@@ -81,6 +89,7 @@ reason:
   sample: "the certificate expires on 2027-01-05, within 60 days"
 """
 
+import hashlib
 import os
 import tempfile
 from datetime import datetime, timezone
@@ -189,7 +198,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     openssl = module.get_bin_path("openssl", required=not module.check_mode)
     if openssl is None:  # check mode on a host the same run would install openssl on
-        module.exit_json(changed=True, fingerprint="", not_after="", reason="openssl is not installed yet")
+        module.exit_json(changed=True, fingerprint="", checksum="", not_after="", reason="openssl is not installed yet")
 
     reason, expires = _inspect(module, openssl, key, cert, renew)
     if not reason and not _key_is_private(key):
@@ -200,14 +209,18 @@ def main() -> None:
     elif reason and not module.check_mode:
         _make(module, openssl, key, cert, name, valid)
         expires = not_after(_run(module, [openssl, "x509", "-in", cert, "-noout", "-enddate"])).isoformat()
-    current = ""
+    current, checksum = "", ""
     if os.path.exists(cert):
-        with open(cert, encoding="ascii") as handle:
-            try:
-                current = fingerprint(pem_to_der(handle.read()))
-            except ValueError:
-                current = ""
-    module.exit_json(changed=bool(reason), fingerprint=current, not_after=expires, reason=reason or "")
+        with open(cert, "rb") as handle:
+            data = handle.read()
+        checksum = hashlib.sha256(data).hexdigest()
+        try:
+            current = fingerprint(pem_to_der(data.decode("ascii")))
+        except ValueError:
+            current = ""
+    module.exit_json(
+        changed=bool(reason), fingerprint=current, checksum=checksum, not_after=expires, reason=reason or ""
+    )
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: units
-short_description: Install one feature's systemd units and the files they run, enabled and running, in one step
+short_description: Install features' systemd units and the files they run, enabled and running, in one step
 version_added: 0.1.0
 description:
   - Writes each file where its content, mode or owner differ (an atomic rename; a symlink is replaced, never
-    written through), reloads systemd once when a unit file changed, enables the units in O(enabled) and starts
+    written through), reloads systemd once when a unit file changed (and again for a unit whose new file systemd
+    does not see yet), enables the units in O(enabled) and starts
     the units in O(started), restarting them when any file changed. With O(state=absent) it stops and disables
     those units and removes the files; where none of the files is there, it does nothing (nothing of the feature
     was installed, or it was removed already).
@@ -94,7 +95,11 @@ options:
     description:
       - Several features, each described by the options above (O(files), O(enabled), O(started), O(optional),
         O(state)) and a O(features[].name) that the result reports it under (RV(features)). The top-level
-        O(files), O(enabled) and O(started) must then be empty; O(owner) and O(group) apply to every file.
+        O(files), O(enabled), O(started), O(optional) and O(state) must then be left at their defaults; O(owner)
+        and O(group) apply to every file.
+      - A feature that fails (a file that fails its check, a unit systemd does not know) stops the run, but the
+        features before it are still reloaded, enabled and started, so the next run does not find their new files
+        unchanged and their units never restarted.
     type: list
     elements: dict
     default: []
@@ -291,6 +296,9 @@ FEATURE_OPTIONS = {
 }
 
 
+TOP_LEVEL_DEFAULTS = {"files": [], "enabled": [], "started": [], "state": "present", "optional": False}
+
+
 def feature_specs(params: dict) -> list[dict]:
     """The features to install or remove: O(features), or the one the top-level options describe."""
     if params["features"]:
@@ -326,8 +334,14 @@ def param_errors(params: dict) -> list[str]:
         return spec_errors(feature_specs(params)[0], "")
     errors = [
         f"{option}: give it inside each of features, not beside them"
-        for option in ("files", "enabled", "started")
-        if params[option]
+        for option, default in (
+            ("files", []),
+            ("enabled", []),
+            ("started", []),
+            ("state", "present"),
+            ("optional", False),
+        )
+        if params[option] != default
     ]
     names = [feature["name"] for feature in params["features"]]
     errors += [f"features: {name!r} is named twice" for name in sorted({n for n in names if names.count(n) > 1})]
@@ -342,8 +356,13 @@ def new_units(new_paths: list[str], units: list[str]) -> set[str]:
     return {os.path.basename(path) for path in new_paths} & set(units)
 
 
+class FeatureError(Exception):
+    """What stops one feature (a file that fails its check, a unit systemd does not know); the features done
+    before it are still reloaded, enabled and started, then the run fails with it."""
+
+
 def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> None:
-    """Run the check on a temporary copy beside the file; fail naming the file and the command's output."""
+    """Run the check on a temporary copy beside the file; raise naming the file and the command's output."""
     directory = os.path.dirname(path) if os.path.isdir(os.path.dirname(path)) else None
     handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
     try:
@@ -352,9 +371,7 @@ def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> Non
         argv = [word.replace("%s", temp) for word in shlex.split(command)]
         rc, out, err = module.run_command(argv)
         if rc != 0:
-            module.fail_json(
-                msg=f"{path}: the new content failed its check ({command}, rc {rc}): {(err or out).strip()}"
-            )
+            raise FeatureError(f"{path}: the new content failed its check ({command}, rc {rc}): {(err or out).strip()}")
     finally:
         os.unlink(temp)
 
@@ -367,11 +384,9 @@ def removal_diff(path: str) -> dict[str, str]:
     return {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""}
 
 
-def write_files(
-    module: AnsibleModule, files: list[dict], earlier_changes: bool
-) -> tuple[list[str], list[str], list[dict]]:
+def write_files(module: AnsibleModule, files: list[dict]) -> tuple[list[str], list[str], list[dict]]:
     """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs.
-    In check mode a file's check runs only when no earlier file (of this feature or an earlier one) would change."""
+    In check mode a file's check runs only when no earlier file of the feature would change (it may run one)."""
     changed, created, diffs = [], [], []
     for entry in files:
         if entry["state"] == "absent":
@@ -387,7 +402,7 @@ def write_files(
             if attributes(module, path, entry["mode"]):
                 changed.append(path)
             continue
-        if entry["validate"] and not (module.check_mode and (changed or earlier_changes)):
+        if entry["validate"] and not (module.check_mode and changed):
             validate(module, path, entry["validate"], data)
         changed.append(path)
         if before is None:
@@ -421,7 +436,7 @@ def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: 
     for unit in dict.fromkeys(spec["enabled"] + spec["started"]):
         if unit not in unseen and not known(systemctl, unit, unit in written):
             if not spec["optional"]:
-                module.fail_json(msg=f"{unit}: systemd does not know this unit (no unit file was found)")
+                raise FeatureError(f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)
     for unit in spec["enabled"]:
         if unit not in missing and (unit in unseen or systemctl.query("is-enabled", unit) not in ENABLED):
@@ -467,37 +482,52 @@ def remove(module: AnsibleModule, systemctl: Systemctl, spec: dict) -> tuple[dic
 
 
 def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dict:
-    """Absent features removed, present features' files written, one reload, then their units enabled and started."""
+    """Absent features removed, present features' files written, one reload, then their units enabled and started.
+    A feature that fails stops the writing; what was written before it is still reloaded and its units started."""
     unsafe = unsafe_dirs([entry for spec in specs if spec["state"] == "present" for entry in spec["files"]])
     if unsafe:
         module.fail_json(
             msg=f"files: {', '.join(unsafe)} may be written by others than root (or its owner is not root); root "
             "runs what is installed there: make it root's and not writable by others first"
         )
-    results, diffs, written = {}, [], {}
+    results, diffs, written, errors = {}, [], {}, []
     for spec in specs:
         if spec["state"] == "absent":
             results[spec["name"]], removal_diffs = remove(module, systemctl, spec)
             diffs += removal_diffs
-    earlier = False
     for spec in specs:
-        if spec["state"] == "present":
-            changed, created, file_diffs = write_files(module, spec["files"], earlier)
+        if spec["state"] == "present" and not errors:
+            try:
+                changed, created, file_diffs = write_files(module, spec["files"])
+            except FeatureError as exc:
+                errors.append(str(exc))
+                continue
             written[spec["name"]] = (changed, created)
             diffs += file_diffs
-            earlier = earlier or bool(changed)
     changed_files = [path for spec in specs for path in results.get(spec["name"], {}).get("changed_files", [])]
     changed_files += [path for changed, _ in written.values() for path in changed]
     reloaded = reload_needed(changed_files, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
     for spec in specs:
-        if spec["state"] == "present":
+        if spec["name"] in written:
             changed, created = written[spec["name"]]
-            results[spec["name"]] = {"changed_files": changed, **run_units(module, systemctl, spec, changed, created)}
+            try:
+                results[spec["name"]] = {
+                    "changed_files": changed,
+                    **run_units(module, systemctl, spec, changed, created),
+                }
+            except FeatureError as exc:
+                errors.append(str(exc))
+                results[spec["name"]] = {
+                    "changed_files": changed,
+                    "enabled_units": [],
+                    "started_units": [],
+                    "missing": [],
+                }
     for result in results.values():
         result["changed"] = bool(result["changed_files"] or result["enabled_units"] or result["started_units"])
-    ordered = [results[spec["name"]] for spec in specs]
+    ordered = [results[spec["name"]] for spec in specs if spec["name"] in results]
     summary = {
         "changed": any(result["changed"] for result in ordered),
         "changed_files": [path for result in ordered for path in result["changed_files"]],
@@ -509,6 +539,8 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
     }
     if module.params["features"]:
         summary["features"] = results
+    if errors:
+        module.fail_json(msg="; ".join(errors), **summary)
     return summary
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 
@@ -33,6 +34,8 @@ def test_made_once_private_and_kept(tmp_path):
     assert sorted(os.listdir(home)) == ["cert.pem", "key.pem"]  # no temporary file left behind
     again = identity(home)
     assert not again["changed"] and again["fingerprint"] == made["fingerprint"]
+    # what the roles' RELP drop-ins carry, as a stat of the certificate gives it
+    assert again["checksum"] == hashlib.sha256((home / "cert.pem").read_bytes()).hexdigest()
 
 
 def test_a_key_readable_by_others_is_made_private_again_without_a_new_certificate(tmp_path):

@@ -223,6 +223,23 @@ def test_check_mode_does_not_predict_enabling_a_changed_unit_that_is_enabled(tmp
     assert run(capsys, args)["enabled_units"] == []
 
 
+def test_a_feature_that_fails_its_check_still_leaves_the_features_before_it_reloaded_and_restarted(
+    tmp_path, capsys, systemd
+):
+    state_path, unit_dir = systemd
+    bad = {"name": "b", "files": [{"path": str(tmp_path / "b.sh"), "content": "if\n", "validate": "sh -n %s"}]}
+    args = {"features": [{"name": "a", **heartbeat(tmp_path, unit_dir)}, bad]}
+    predicted = run(capsys, args, check_mode=True)
+    assert (
+        predicted["failed"] and "b.sh: the new content failed its check" in predicted["msg"]
+    )  # checked in check mode too
+    result = run(capsys, args)
+    assert result["failed"] and "b.sh: the new content failed its check" in result["msg"]
+    assert result["features"]["a"]["started_units"] == ["beat.timer"] and result["reloaded"]
+    assert state(state_path)["units"]["beat.timer"] == {"enabled": "enabled", "active": "active"}
+    assert not (tmp_path / "b.sh").exists()
+
+
 def test_a_new_unit_systemd_does_not_see_after_the_first_reload_is_asked_again(tmp_path, capsys, systemd):
     state_path, unit_dir = systemd
     state_path.write_text(json.dumps({"units": {}, "calls": [], "lazy": 1}))
@@ -312,6 +329,7 @@ def test_a_unit_restarts_only_for_a_change_of_its_own_feature(tmp_path, capsys, 
         ({"started": ["beat"]}, "started: 'beat' is not a systemd unit name"),
         ({"features": [{"name": "a"}, {"name": "a"}]}, "features: 'a' is named twice"),
         ({"features": [{"name": "a"}], "enabled": ["x.timer"]}, "enabled: give it inside each of features"),
+        ({"features": [{"name": "a"}], "state": "absent"}, "state: give it inside each of features"),
         ({"features": [{"name": "a", "files": [{"path": "x", "content": ""}]}]}, "features[0].files[0].path: 'x'"),
         ({"features": [{"name": "a", "started": ["b; c"]}]}, "features[0].started: 'b; c' is not a systemd unit"),
     ],
