@@ -505,7 +505,7 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
             written[spec["name"]] = (changed, created)
             diffs += file_diffs
     changed_files = [path for spec in specs for path in results.get(spec["name"], {}).get("changed_files", [])]
-    changed_files += [path for changed, _ in written.values() for path in changed]
+    changed_files += [path for changed, _created in written.values() for path in changed]
     reloaded = reload_needed(changed_files, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
