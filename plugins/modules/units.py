@@ -504,27 +504,20 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
                 continue
             written[spec["name"]] = (changed, created)
             diffs += file_diffs
-    changed_files = [path for spec in specs for path in results.get(spec["name"], {}).get("changed_files", [])]
-    changed_files += [path for changed, _created in written.values() for path in changed]
-    reloaded = reload_needed(changed_files, SYSTEMD_DIRS)
+    removed_files = [path for result in results.values() for path in result["changed_files"]]
+    written_files = [path for changed, _created in written.values() for path in changed]
+    reloaded = reload_needed(removed_files + written_files, SYSTEMD_DIRS)
     if reloaded and not module.check_mode:
         systemctl.run("daemon-reload")
     for spec in specs:
         if spec["name"] in written:
             changed, created = written[spec["name"]]
             try:
-                results[spec["name"]] = {
-                    "changed_files": changed,
-                    **run_units(module, systemctl, spec, changed, created),
-                }
+                units = run_units(module, systemctl, spec, changed, created)
             except FeatureError as exc:
                 errors.append(str(exc))
-                results[spec["name"]] = {
-                    "changed_files": changed,
-                    "enabled_units": [],
-                    "started_units": [],
-                    "missing": [],
-                }
+                units = {"enabled_units": [], "started_units": [], "missing": []}
+            results[spec["name"]] = {"changed_files": changed, **units}
     for result in results.values():
         result["changed"] = bool(result["changed_files"] or result["enabled_units"] or result["started_units"])
     ordered = [results[spec["name"]] for spec in specs if spec["name"] in results]
