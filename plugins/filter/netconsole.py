@@ -120,8 +120,8 @@ def receiver_state_of(checked: object, relp_port: object = None) -> dict:
     return receiver_state(checked, port)
 
 
-def receiver_missing_readers(friends: list[dict], accounts: object, variable: str = "receiver_friends") -> list[str]:
-    return missing_readers(friends, accounts or (), variable)
+def receiver_missing_readers(friends: list[dict], unknown: object, variable: str = "receiver_friends") -> list[str]:
+    return missing_readers(friends, unknown or (), variable)
 
 
 def _as_dicts(targets: list[Target]) -> list[dict]:

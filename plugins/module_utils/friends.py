@@ -186,14 +186,15 @@ def validate_friends(friends: object, variable: str = "receiver_friends") -> lis
     return result
 
 
-def missing_readers(friends: list[dict], accounts: Container[str], variable: str = "receiver_friends") -> list[str]:
-    """Messages for readers that have no account on this host (``accounts``: the names the host knows)."""
+def missing_readers(friends: list[dict], unknown: Container[str], variable: str = "receiver_friends") -> list[str]:
+    """Messages for readers that have no account on this host (``unknown``: the names the host does not know,
+    config_check's missing.users)."""
     return [
         f"{variable}[{friend['name']}].readers: user {user!r} does not exist on this host; "
         "create the account first (or remove it from readers)"
         for friend in friends
         for user in friend["readers"]
-        if user not in accounts
+        if user in unknown
     ]
 
 
