@@ -25,6 +25,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     Target,
     check_parameter_bound,
     check_release_support,
+    check_same_receivers,
     format_parameter,
     is_mac,
     normalize_ip,
@@ -169,6 +170,23 @@ def netconsole_release_check(
     except (NetconsoleError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from None
     return True
+
+
+def netconsole_same_receivers(
+    targets: list[dict],
+    given: list[dict],
+    variable: str = "sender_self_repair_targets",
+    given_variable: str = "sender_targets",
+) -> list[dict]:
+    """Checked targets (netconsole_targets) as they are, when they name the receivers of ``given`` (checked too) in
+    the same order; otherwise fails naming both variables."""
+    try:
+        check_same_receivers(
+            [t["remote_ip"] for t in targets], [t["remote_ip"] for t in given], variable, given_variable
+        )
+    except NetconsoleError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    return targets
 
 
 def netconsole_parameter(targets: object, variable: str = "sender_targets") -> str:
@@ -350,6 +368,7 @@ class FilterModule:
             "netconsole_parameter": netconsole_parameter,
             "netconsole_parameter_bound": netconsole_parameter_bound,
             "netconsole_release_check": netconsole_release_check,
+            "netconsole_same_receivers": netconsole_same_receivers,
             "netconsole_merge_discovery": netconsole_merge_discovery,
             "netconsole_receivers": netconsole_receivers,
             "netconsole_friends": netconsole_friends,

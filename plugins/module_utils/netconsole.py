@@ -299,6 +299,15 @@ def check_release_support(
     )
 
 
+def check_same_receivers(receivers: list[str], given: list[str], variable: str, given_variable: str) -> None:
+    """``receivers`` are ``given``'s, in the same order (the self-repair check finds the rest again)."""
+    if receivers != given:
+        raise NetconsoleError(
+            f"{variable}: its receivers ({', '.join(receivers) or 'none'}) are not those of {given_variable} "
+            f"({', '.join(given) or 'none'}), in order; leave it out, or give the same targets before discovery"
+        )
+
+
 def _split_port_ip(part: str, default_port: int, what: str) -> tuple[int, str]:
     port_text, sep, ip = part.partition("@")
     if not sep:

@@ -23,7 +23,8 @@ description:
   - A file under an existing directory that anyone may write to (without the sticky bit), or that belongs to
     another user than root, is refused before anything is written (root runs what is installed there).
   - Files are checked and written in the order given, so a O(files[].validate) command may run what an earlier
-    file installs. In check mode a file's check runs only when no earlier file would change.
+    file installs. In check mode a file's check runs only when no earlier file of its feature, and none of the
+    files in its O(restart_on), would change.
   - Several features at once with O(features), each with its own files, units and state, in one module run. The
     features to remove are stopped, disabled and removed first, then the others' files are written, systemd
     reloads once, and their units are enabled and started (a unit restarts only when a file of its own feature
@@ -44,7 +45,13 @@ options:
         type: path
         required: true
       content:
-        description: The whole content (UTF-8). Required with O(state=present).
+        description:
+          - The whole content (UTF-8). Required with O(state=present), unless O(files[].secret_content) is given.
+        type: str
+      secret_content:
+        description:
+          - Instead of O(files[].content), for a file that holds secrets (a webhook URL with its token, say). The value
+            is masked in the module's logged arguments, and the diff says the file changed without showing it.
         type: str
       mode:
         description: The file's mode, as octal text.
@@ -80,6 +87,19 @@ options:
         host's own, such as C(systemd-pstore.service), that older systemd versions do not have.
     type: bool
     default: false
+  restart_on:
+    description:
+      - Paths of other files this run may write (another feature's, say the code a service imports) whose change
+        restarts the units in O(started) as a change of O(files) does.
+    type: list
+    elements: path
+    default: []
+  check:
+    description:
+      - A command run before the units in O(started) are started or restarted (not in check mode), such as the
+        service's own check of its configuration with the new code. When it fails, the units are left as they were
+        and the run fails naming it. Split into words as a shell would; no shell runs it.
+    type: str
   owner:
     description: The owner of every file (and of a directory it creates); unchanged where not given.
     type: str
@@ -94,9 +114,9 @@ options:
   features:
     description:
       - Several features, each described by the options above (O(files), O(enabled), O(started), O(optional),
-        O(state)) and a O(features[].name) that the result reports it under (RV(features)). The top-level
-        O(files), O(enabled), O(started), O(optional) and O(state) must then be left at their defaults; O(owner)
-        and O(group) apply to every file.
+        O(restart_on), O(check), O(state)) and a O(features[].name) that the result reports it under
+        (RV(features)). Those top-level options must then be left at their defaults; O(owner) and O(group) apply
+        to every file.
       - A feature that fails (a file that fails its check, a unit systemd does not know) stops the run, but the
         features before it are still reloaded, enabled and started, so the next run does not find their new files
         unchanged and their units never restarted.
@@ -121,7 +141,10 @@ options:
             type: path
             required: true
           content:
-            description: The whole content (UTF-8). Required with O(state=present).
+            description: As O(files[].content).
+            type: str
+          secret_content:
+            description: As O(files[].secret_content).
             type: str
           mode:
             description: The file's mode, as octal text.
@@ -153,6 +176,14 @@ options:
         description: As O(optional).
         type: bool
         default: false
+      restart_on:
+        description: As O(restart_on).
+        type: list
+        elements: path
+        default: []
+      check:
+        description: As O(check).
+        type: str
       state:
         description: As O(state).
         type: str
@@ -283,6 +314,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.systemd import 
 FILE_OPTIONS = {
     "path": {"type": "path", "required": True},
     "content": {"type": "str"},
+    "secret_content": {"type": "str", "no_log": True},
     "mode": {"type": "str", "default": "0644"},
     "validate": {"type": "str"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -293,10 +325,20 @@ FEATURE_OPTIONS = {
     "started": {"type": "list", "elements": "str", "default": []},
     "optional": {"type": "bool", "default": False},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "restart_on": {"type": "list", "elements": "path", "default": []},
+    "check": {"type": "str"},
 }
 
 
-TOP_LEVEL_DEFAULTS = {"files": [], "enabled": [], "started": [], "state": "present", "optional": False}
+TOP_LEVEL_DEFAULTS = {
+    "files": [],
+    "enabled": [],
+    "started": [],
+    "state": "present",
+    "optional": False,
+    "restart_on": [],
+    "check": None,
+}
 
 
 def feature_specs(params: dict) -> list[dict]:
@@ -304,6 +346,10 @@ def feature_specs(params: dict) -> list[dict]:
     if params["features"]:
         return params["features"]
     return [{"name": "", **{option: params[option] for option in FEATURE_OPTIONS}}]
+
+
+def content_of(entry: dict) -> str | None:
+    return entry["content"] if entry["secret_content"] is None else entry["secret_content"]
 
 
 def spec_errors(spec: dict, prefix: str) -> list[str]:
@@ -315,10 +361,17 @@ def spec_errors(spec: dict, prefix: str) -> list[str]:
             errors.append(problem)
         if not MODE.fullmatch(entry["mode"]):
             errors.append(f"{where}.mode: {entry['mode']!r} is not an octal mode such as 0644")
-        if spec["state"] == "present" and entry["state"] == "present" and entry["content"] is None:
+        if entry["content"] is not None and entry["secret_content"] is not None:
+            errors.append(f"{where}: give content or secret_content, not both ({entry['path']})")
+        elif spec["state"] == "present" and entry["state"] == "present" and content_of(entry) is None:
             errors.append(f"{where}.content: required with state present ({entry['path']})")
         if entry["validate"] and "%s" not in entry["validate"]:
             errors.append(f"{where}.validate: {entry['validate']!r} has no %s for the new content's path")
+    errors += [
+        f"{prefix}restart_on: {path!r} is not an absolute path"
+        for path in spec["restart_on"]
+        if not os.path.isabs(path)
+    ]
     for option in ("enabled", "started"):
         errors += [
             f"{prefix}{option}: {name!r} is not a systemd unit name"
@@ -334,13 +387,7 @@ def param_errors(params: dict) -> list[str]:
         return spec_errors(feature_specs(params)[0], "")
     errors = [
         f"{option}: give it inside each of features, not beside them"
-        for option, default in (
-            ("files", []),
-            ("enabled", []),
-            ("started", []),
-            ("state", "present"),
-            ("optional", False),
-        )
+        for option, default in TOP_LEVEL_DEFAULTS.items()
         if params[option] != default
     ]
     names = [feature["name"] for feature in params["features"]]
@@ -384,9 +431,18 @@ def removal_diff(path: str) -> dict[str, str]:
     return {"before_header": path, "after_header": path, "before": "(present)\n", "after": ""}
 
 
-def write_files(module: AnsibleModule, files: list[dict]) -> tuple[list[str], list[str], list[dict]]:
+def secret_diff(path: str, before: bytes | None) -> dict[str, str]:
+    """A secret file's change without its content (it may hold tokens that must not reach the run's output)."""
+    shown = "(content not shown)\n"
+    return {"before_header": path, "after_header": path, "before": "" if before is None else shown, "after": shown}
+
+
+def write_files(
+    module: AnsibleModule, files: list[dict], earlier_changed: bool = False
+) -> tuple[list[str], list[str], list[dict]]:
     """Each file that differs checked, then written; the paths changed, those that did not exist, the diffs.
-    In check mode a file's check runs only when no earlier file of the feature would change (it may run one)."""
+    In check mode a file's check runs only when no earlier file it may run would change (earlier_changed: one of
+    another feature's, named in restart_on)."""
     changed, created, diffs = [], [], []
     for entry in files:
         if entry["state"] == "absent":
@@ -396,18 +452,19 @@ def write_files(module: AnsibleModule, files: list[dict]) -> tuple[list[str], li
                 if not module.check_mode:
                     os.unlink(entry["path"])
             continue
-        path, data = entry["path"], entry["content"].encode("utf-8")
+        path, data = entry["path"], content_of(entry).encode("utf-8")
         before = current(path)
         if before == data:
             if attributes(module, path, entry["mode"]):
                 changed.append(path)
             continue
-        if entry["validate"] and not (module.check_mode and changed):
+        if entry["validate"] and not (module.check_mode and (changed or earlier_changed)):
             validate(module, path, entry["validate"], data)
         changed.append(path)
         if before is None:
             created.append(path)
-        diffs.append(text_diff(path, before, data))
+        secret = entry["secret_content"] is not None
+        diffs.append(secret_diff(path, before) if secret else text_diff(path, before, data))
         if not module.check_mode:
             make_parents(module, path, module.params["owner"], module.params["group"])
             write_atomic(module, path, data)
@@ -428,8 +485,21 @@ def known(systemctl: Systemctl, unit: str, just_written: bool) -> bool:
     return False
 
 
+def run_check(module: AnsibleModule, spec: dict) -> None:
+    """The feature's check before its units (re)start: a failure leaves them running as they were."""
+    if not spec["check"] or module.check_mode:
+        return
+    rc, out, err = module.run_command(shlex.split(spec["check"]))
+    if rc != 0:
+        raise FeatureError(
+            f"{spec['name'] or 'the units'}: its check failed ({spec['check']}, rc {rc}), so its units were not "
+            f"restarted: {(err or out).strip()}"
+        )
+
+
 def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: list[str], created: list[str]) -> dict:
-    """A present feature's units enabled and running (restarted when one of its files changed), after the reload."""
+    """A present feature's units enabled and running (restarted when one of its files, or of the files its
+    restart_on names, changed), after the reload."""
     unseen = new_units(created, spec["enabled"] + spec["started"]) if module.check_mode else set()
     written = set() if module.check_mode else new_units(changed, spec["enabled"] + spec["started"])
     missing, enabled, started = [], [], []
@@ -443,13 +513,16 @@ def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: 
             enabled.append(unit)
             if not module.check_mode:
                 systemctl.run("enable", unit)
+    to_start = []
     for unit in spec["started"]:
-        if unit in missing:
-            continue
-        if changed or unit in unseen or systemctl.query("is-active", unit) != "active":
-            started.append(unit)
-            if not module.check_mode:
-                systemctl.run("restart" if changed else "start", unit)
+        if unit not in missing and (changed or unit in unseen or systemctl.query("is-active", unit) != "active"):
+            to_start.append(unit)
+    if to_start:
+        run_check(module, spec)
+    for unit in to_start:
+        started.append(unit)
+        if not module.check_mode:
+            systemctl.run("restart" if changed else "start", unit)
     return {"enabled_units": enabled, "started_units": started, "missing": missing}
 
 
@@ -497,8 +570,12 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
             diffs += removal_diffs
     for spec in specs:
         if spec["state"] == "present" and not errors:
+            # in check mode, a file that the feature runs (restart_on) and that would change makes its checks
+            # unreliable, as an earlier file of its own does
+            so_far = {path for changed, _created in written.values() for path in changed}
+            earlier = any(path in so_far for path in spec["restart_on"])
             try:
-                changed, created, file_diffs = write_files(module, spec["files"])
+                changed, created, file_diffs = write_files(module, spec["files"], earlier)
             except FeatureError as exc:
                 errors.append(str(exc))
                 continue
@@ -512,8 +589,10 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
     for spec in specs:
         if spec["name"] in written:
             changed, created = written[spec["name"]]
+            # another feature's file this one runs (its restart_on) changed: restart it as for its own
+            watched = [path for path in spec["restart_on"] if path in written_files and path not in changed]
             try:
-                units = run_units(module, systemctl, spec, changed, created)
+                units = run_units(module, systemctl, spec, changed + watched, created)
             except FeatureError as exc:
                 errors.append(str(exc))
                 units = {"enabled_units": [], "started_units": [], "missing": []}

@@ -13,6 +13,7 @@ from ansible_collections.logswap.netconsole.plugins.filter.netconsole import (
     netconsole_parameter,
     netconsole_parameter_bound,
     netconsole_release_check,
+    netconsole_same_receivers,
     netconsole_targets,
     netconsole_targets_to,
 )
@@ -24,6 +25,7 @@ def test_every_filter_the_roles_use_is_registered():
         "netconsole_targets",
         "netconsole_parameter_bound",
         "netconsole_release_check",
+        "netconsole_same_receivers",
         "netconsole_targets_to",
         "checked_bool",
         "checked_int",
@@ -87,6 +89,20 @@ def test_release_check_passes_or_names_the_target():
     assert netconsole_release_check(targets, None) is True
     with pytest.raises(AnsibleFilterError, match=r"^sender_targets\[0\]\.release: .* or set sender_persist: false"):
         netconsole_release_check(targets, ["/boot/vmlinuz-6.1.0-28-amd64"])
+
+
+def test_self_repair_targets_must_name_the_same_receivers_in_order():
+    given = netconsole_targets([{"remote_ip": "10.0.0.2"}, {"remote_ip": "10.0.0.3"}])
+    repair = netconsole_targets([{"remote_ip": "10.0.0.2", "dev_name": "eth0"}, {"remote_ip": "10.0.0.3"}])
+    assert netconsole_same_receivers(repair, given) is repair
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"^sender_self_repair_targets: its receivers \(10\.0\.0\.3, 10\.0\.0\.2\)"
+        r" are not those of sender_targets \(10\.0\.0\.2, 10\.0\.0\.3\), in order",
+    ):
+        netconsole_same_receivers(list(reversed(repair)), given)
+    with pytest.raises(AnsibleFilterError, match=r"its receivers \(none\)"):
+        netconsole_same_receivers([], given)
 
 
 def test_targets_to_turns_a_bad_setting_into_a_filter_error():

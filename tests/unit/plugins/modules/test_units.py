@@ -317,6 +317,69 @@ def test_a_unit_restarts_only_for_a_change_of_its_own_feature(tmp_path, capsys, 
     }  # fmt: skip
 
 
+def service_with_code(tmp_path, unit_dir, code: str, check: str | None = None) -> dict:
+    """A library file in one feature, and a service that runs it in another (restarted when the code changes)."""
+    lib = tmp_path / "lib" / "logic.py"
+    return {
+        "features": [
+            {"name": "code", "files": [{"path": str(lib), "content": code}]},
+            {
+                "name": "svc",
+                "files": [{"path": str(unit_dir / "svc.service"), "content": "[Service]\nExecStart=/bin/true\n"}],
+                "started": ["svc.service"],
+                "restart_on": [str(lib)],
+                "check": check,
+            },
+        ]
+    }
+
+
+def test_a_change_of_the_code_a_service_runs_restarts_it_though_its_own_files_did_not_change(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    run(capsys, service_with_code(tmp_path, unit_dir, "v = 1\n"))
+    assert run(capsys, service_with_code(tmp_path, unit_dir, "v = 1\n"))["changed"] is False
+    result = run(capsys, service_with_code(tmp_path, unit_dir, "v = 2\n"))
+    assert result["features"]["svc"]["started_units"] == ["svc.service"]
+    assert result["features"]["svc"]["changed_files"] == []  # its own files did not change
+    assert state(state_path)["calls"][-1] == ["restart", "svc.service"]
+
+
+def test_a_failing_check_leaves_the_service_running_as_it_was_and_names_the_feature(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    run(capsys, service_with_code(tmp_path, unit_dir, "v = 1\n", check="true"))
+    calls = len(state(state_path)["calls"])
+    result = run(capsys, service_with_code(tmp_path, unit_dir, "v = 2\n", check="sh -c 'echo bad config >&2; exit 3'"))
+    assert result["failed"]
+    assert "svc: its check failed" in result["msg"] and "rc 3" in result["msg"] and "bad config" in result["msg"]
+    assert ["restart", "svc.service"] not in state(state_path)["calls"][calls:]
+    assert state(state_path)["units"]["svc.service"]["active"] == "active"
+
+
+def test_check_mode_leaves_out_the_check_of_a_file_whose_code_would_change_first(tmp_path, capsys, systemd):
+    unit_dir = systemd[1]
+    args = service_with_code(tmp_path, unit_dir, "v = 1\n")
+    conf = {
+        "path": str(tmp_path / "svc.conf"),
+        "content": "x\n",
+        "validate": f"test -e {tmp_path}/lib/logic.py -a -e %s",
+    }
+    args["features"][1]["files"].append(conf)
+    predicted = run(capsys, args, check_mode=True)  # the code is not there yet: its check cannot run
+    assert predicted["changed"] and not predicted.get("failed")
+    assert run(capsys, args)["changed"]  # for real the code is written first, and the check passes
+
+
+def test_secret_content_is_written_but_never_shown(tmp_path, capsys, systemd):
+    path = tmp_path / "alerts.json"
+    args = {"files": [{"path": str(path), "secret_content": '{"url": "https://x/?token=s3cr3t"}\n', "mode": "0600"}]}
+    result = run(capsys, args, diff=True)
+    assert path.read_text() == '{"url": "https://x/?token=s3cr3t"}\n' and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "s3cr3t" not in json.dumps(result)
+    assert result["diff"] == [
+        {"before_header": str(path), "after_header": str(path), "before": "", "after": "(content not shown)\n"}
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -324,6 +387,9 @@ def test_a_unit_restarts_only_for_a_change_of_its_own_feature(tmp_path, capsys, 
         ({"files": [{"path": "/etc/../x", "content": ""}]}, "is not a normalised absolute path"),
         ({"files": [{"path": "/x", "content": "", "mode": "rwx"}]}, "files[0].mode: 'rwx' is not an octal mode"),
         ({"files": [{"path": "/x"}]}, "files[0].content: required with state present"),
+        ({"files": [{"path": "/x", "content": "", "secret_content": ""}]}, "files[0]: give content or secret_content"),
+        ({"restart_on": ["lib/x.py"]}, "restart_on: 'lib/x.py' is not an absolute path"),
+        ({"features": [{"name": "a"}], "check": "true"}, "check: give it inside each of features"),
         ({"files": [{"path": "/x", "content": "", "validate": "sh -n"}]}, "has no %s"),
         ({"enabled": ["beat.timer; reboot"]}, "enabled: 'beat.timer; reboot' is not a systemd unit name"),
         ({"started": ["beat"]}, "started: 'beat' is not a systemd unit name"),
