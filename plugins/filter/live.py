@@ -10,8 +10,8 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.livetargets imp
 
 
 def netconsole_stale_targets(found: object, wanted: object) -> list[str]:
-    """Live targets of earlier runs beyond the current list: `found` is the find module's files (or paths),
-    `wanted` the current targets (or their number)."""
+    """Live targets of earlier runs beyond the current list: `found` is the target module's configfs_targets (or
+    the find module's files, or paths), `wanted` the current targets (or their number)."""
     if not isinstance(found, list):
         raise AnsibleFilterError(f"netconsole_stale_targets: expected a list of found targets, got {found!r}")
     paths = [item["path"] if isinstance(item, dict) else item for item in found]

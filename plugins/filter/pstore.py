@@ -1,6 +1,6 @@
 # Copyright: logswap.netconsole contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for pstore (the Jinja face of module_utils.pstore and module_utils.pstoreship)."""
+"""Filters for pstore (the Jinja face of module_utils.pstore)."""
 
 from __future__ import annotations
 
@@ -18,18 +18,8 @@ def pstore_choice(settings: dict, facts: dict) -> dict:
         raise AnsibleFilterError(str(exc)) from None
 
 
-def pstore_records(lines: list) -> list[dict]:
-    """``logswap-pstore-ship --list`` lines as {id, state (shipped|pending), path}."""
-    records = []
-    for line in lines or []:
-        parts = str(line).split(" ", 2)
-        if len(parts) == 3:
-            records.append(dict(zip(("id", "state", "path"), parts, strict=True)))
-    return records
-
-
 class FilterModule:
     """logswap.netconsole pstore filters."""
 
     def filters(self) -> dict:
-        return {"pstore_choice": pstore_choice, "pstore_records": pstore_records}
+        return {"pstore_choice": pstore_choice}

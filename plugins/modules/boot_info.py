@@ -13,8 +13,9 @@ description:
   - Reads, and changes nothing, what the sender role's choice of the kernel command line depends on. The running
     kernel's release and the command line it booted with (C(/proc/cmdline)), the options of its configuration
     (C(/boot/config-<release>)) that name pstore backends, whether the host booted with UEFI
-    (C(/sys/firmware/efi)), and the kernels installed in O(boot) (each boots the command line the role writes).
-  - One module run for what took four tasks (setup, two slurps, stat, find).
+    (C(/sys/firmware/efi)), the kernels installed in O(boot) (each boots the command line the role writes), and the
+    pstore records kept from earlier panics, each shipped to the friends or still pending.
+  - One module run for what took five tasks (setup, two slurps, stat, find, and the shipper's C(--list)).
 author:
   - logswap.netconsole maintainers (@logswap)
 options:
@@ -29,6 +30,14 @@ options:
     type: list
     elements: str
     default: [PSTORE, EFI]
+  pstore_dir:
+    description: Where systemd-pstore moves the records after a boot (the shipper reads them there).
+    type: path
+    default: /var/lib/systemd/pstore
+  pstore_shipped_dir:
+    description: Where the pstore shipper marks each record it handed to the reliable channel (a file per id).
+    type: path
+    default: /var/lib/logswap-netconsole/pstore-shipped
 extends_documentation_fragment:
   - logswap.netconsole.attributes
 attributes:
@@ -78,6 +87,15 @@ kernels:
   type: list
   elements: str
   sample: [/boot/vmlinuz-6.1.0-28-amd64]
+pstore_records:
+  description:
+    - Every record in O(pstore_dir), oldest first, as the shipper names it (C(<UTC time>-<sha256 prefix>)),
+      C(shipped) where O(pstore_shipped_dir) marks it and C(pending) otherwise; empty where there is none.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {id: 20261201T081500Z-0123456789ab, state: shipped, path: /var/lib/systemd/pstore/1764576900/dmesg-ramoops-0}
 """
 
 import glob
@@ -85,6 +103,8 @@ import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.pstoreship import PSTORE_DIR, STATE_DIR, find_records
 
 
 def read(path: str) -> str | None:
@@ -105,11 +125,25 @@ def config_lines(path: str, prefixes: list[str]) -> str:
     return "".join([f"# {path}\n", *(line + "\n" for line in text.splitlines() if wanted.match(line))])
 
 
+def pstore_records(pstore_dir: str, shipped_dir: str) -> list[dict]:
+    """The records and whether each was shipped (the shipper's --list, without making its state directory)."""
+    try:
+        shipped = set(os.listdir(shipped_dir))
+    except OSError:
+        shipped = set()
+    return [
+        {"id": rid, "state": "shipped" if rid in shipped else "pending", "path": path}
+        for rid, path in find_records(pstore_dir)
+    ]
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "boot": {"type": "path", "default": "/boot"},
             "config_options": {"type": "list", "elements": "str", "default": ["PSTORE", "EFI"]},
+            "pstore_dir": {"type": "path", "default": PSTORE_DIR},
+            "pstore_shipped_dir": {"type": "path", "default": STATE_DIR},
         },
         supports_check_mode=True,
     )
@@ -125,6 +159,7 @@ def main() -> None:
         config=config_lines(os.path.join(boot, f"config-{release}"), prefixes),
         efi=os.path.isdir("/sys/firmware/efi"),
         kernels=sorted(glob.glob(os.path.join(glob.escape(boot), "vmlinuz-*"))),
+        pstore_records=pstore_records(module.params["pstore_dir"], module.params["pstore_shipped_dir"]),
     )
 
 

@@ -213,6 +213,14 @@ summary:
   returned: when O(state=present) and live
   type: str
   sample: "cmdline0: on: extended, userdata.host, sysdata.msgid; transmit_errors 0 (+0 since the last run)"
+configfs_targets:
+  description:
+    - The names of every target in configfs after this run (in check mode, as they are now), sorted; empty where
+      there is no configfs. The sender role removes the targets of earlier runs beyond its list from it.
+  returned: always
+  type: list
+  elements: str
+  sample: [cmdline0, cmdline1]
 from_cmdline:
   description:
     - True when the target is the one the kernel command line started, either attached (Linux 6.7+) or, on older
@@ -333,6 +341,15 @@ def report_features(module: AnsibleModule, reconciler: TargetReconciler, name: s
     return {"features": features, "transmit_errors": counter, "summary": features_summary(name, plan, counter)}
 
 
+def finish(module: AnsibleModule, result: dict) -> None:
+    """Exit with the result and every target now in configfs (one listing instead of a find task per host)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(CONFIGFS_ROOT) if entry.is_dir(follow_symlinks=False))
+    except OSError:
+        names = []
+    module.exit_json(configfs_targets=names, **result)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -374,18 +391,18 @@ def main() -> None:
         if params["when_unsupported"] == "fail":
             module.fail_json(msg=message, **result)
         module.warn(message)
-        module.exit_json(msg=message, **result)
+        finish(module, dict(result, msg=message))
     result["live"] = True
     if not os.path.isdir(CONFIGFS_ROOT):  # check mode before the modules are loaded
         result.update(changed=present, msg=f"would load netconsole and create target {name}")
-        module.exit_json(**result)
+        finish(module, result)
 
     reconciler = TargetReconciler(ConfigfsStore(), name, check_mode=module.check_mode)
     try:
         if not present:
             changed, before = reconciler.absent()
             result.update(changed=changed, diff={"before": format_state(before), "after": ""})
-            module.exit_json(**result)
+            finish(module, result)
         release = os.uname().release
         takes_over = kernel_takes_over_cmdline_targets(release)
         # A command line target is invisible in configfs until mkdir attaches it (6.7+) or for good (before 6.7).
@@ -396,13 +413,13 @@ def main() -> None:
                     msg=f"the kernel command line already runs this target; this kernel ({release}) "
                     f"cannot show it in configfs, so {name} is not created twice",
                 )
-                module.exit_json(**result)
+                finish(module, result)
             if module.check_mode:
                 result.update(
                     from_cmdline=True,
                     msg=f"the kernel command line already runs this target; {name} would be attached to it as is",
                 )
-                module.exit_json(**result)
+                finish(module, result)
         sysdata = {k: v for k, v in (params["sysdata"] or {}).items() if v is not None}
         changed, before, after = reconciler.present(
             desired_attributes(wanted),
@@ -425,7 +442,7 @@ def main() -> None:
         diff={"before": format_state(before), "after": format_state(after)},
     )
     result.update(report_features(module, reconciler, name))
-    module.exit_json(**result)
+    finish(module, result)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,25 @@ def test_an_unreadable_configuration_gives_nothing_and_a_bad_prefix_is_refused(t
     assert result["config"] == "" and result["kernels"] == []
     failed = run(capsys, {"boot": str(tmp_path), "config_options": ["PSTORE", "X|.*"]})
     assert failed["failed"] and "config_options: 'X|.*' is not an option name prefix" in failed["msg"]
+
+
+def test_pstore_records_each_shipped_or_pending_without_making_the_shippers_state(tmp_path, capsys):
+    store = tmp_path / "pstore"
+    (store / "1764576900").mkdir(parents=True)
+    (store / "1764576900" / "dmesg-ramoops-0").write_text("<0>Kernel panic - not syncing: first\n")
+    (store / "1764576900" / "dmesg.txt").write_text("systemd-pstore's joined copy, not a record\n")
+    (store / "dmesg-efi-176457690001").write_text("<0>Kernel panic - not syncing: second\n")
+    shipped = tmp_path / "shipped"
+    first = run(capsys, {"boot": str(tmp_path), "pstore_dir": str(store), "pstore_shipped_dir": str(shipped)})
+    records = first["pstore_records"]
+    assert [record["state"] for record in records] == ["pending", "pending"]
+    assert {record["path"] for record in records} == {
+        str(store / "1764576900" / "dmesg-ramoops-0"),
+        str(store / "dmesg-efi-176457690001"),
+    }
+    assert not shipped.exists()  # read only
+    shipped.mkdir()
+    (shipped / records[0]["id"]).write_text("")
+    again = run(capsys, {"boot": str(tmp_path), "pstore_dir": str(store), "pstore_shipped_dir": str(shipped)})
+    assert [record["state"] for record in again["pstore_records"]] == ["shipped", "pending"]
+    assert run(capsys, {"boot": str(tmp_path), "pstore_dir": str(tmp_path / "none")})["pstore_records"] == []

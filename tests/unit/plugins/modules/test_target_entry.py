@@ -79,6 +79,7 @@ def test_check_mode_predicts_a_new_target_and_writes_nothing(host, capsys):
     assert not host.kernel.exists("friend") and host.kernel.writes == []
     made = run(capsys, {**WANTED, "name": "friend"})
     assert made["changed"] and host.kernel.exists("friend")
+    assert result["configfs_targets"] == [] and made["configfs_targets"] == ["friend"]  # what the role prunes from
     host.kernel.writes.clear()
     again = run(capsys, {**WANTED, "name": "friend"}, check_mode=True)
     assert not again["changed"] and host.kernel.writes == []
@@ -87,6 +88,7 @@ def test_check_mode_predicts_a_new_target_and_writes_nothing(host, capsys):
 def test_before_configfs_exists_check_mode_says_what_it_would_do(host, capsys):
     result = run(capsys, WANTED, check_mode=True)
     assert result["changed"] and result["msg"] == "would load netconsole and create target cmdline0"
+    assert result["configfs_targets"] == []
 
 
 def test_before_67_a_command_line_target_is_left_alone(host, capsys):
