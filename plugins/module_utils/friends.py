@@ -265,8 +265,8 @@ def _check_url(value: object, variable: str) -> str:
 
 def validate_events(settings: Mapping, friends: list[dict]) -> dict:
     """The events service and the alerts: ``on``, ``sendmail``, ``mail_from`` and per friend ``name``,
-    ``silence``, ``alert_on``, ``mail``, ``webhook`` (every friend, alerts or not). A variable missing from
-    ``settings`` takes its role default; one given as null is refused like any wrong value."""
+    ``addresses``, ``silence``, ``alert_on``, ``mail``, ``webhook`` (every friend, alerts or not). A variable
+    missing from ``settings`` takes its role default; one given as null is refused like any wrong value."""
 
     enabled = as_bool(settings.get("receiver_events", True), "receiver_events")
     silence = _int_text(
@@ -283,6 +283,7 @@ def validate_events(settings: Mapping, friends: list[dict]) -> dict:
         settings.get("receiver_alerts", {}), "receiver_alerts", "a mapping of friend name to alert settings"
     )
     names = [friend["name"] for friend in friends]
+    addresses = {friend["name"]: list(friend.get("addresses", [])) for friend in friends}
     for name in alerts:
         if name not in names:
             raise NetconsoleError(
@@ -305,6 +306,9 @@ def validate_events(settings: Mapping, friends: list[dict]) -> dict:
         out.append(
             {
                 "name": name,
+                # where the friend sends from: the service counts a silence only while this receiver has a way
+                # to hear one of them (a route, its interface up)
+                "addresses": addresses[name],
                 "silence": _int_text(own_silence, f"{where}.silence", SILENCE_MIN, SILENCE_MAX),
                 "alert_on": [kind for kind in ALERT_KINDS if kind in kinds],
                 "mail": sorted(set(mail)),

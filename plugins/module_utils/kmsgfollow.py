@@ -49,6 +49,11 @@ HEAD = 4096  # a file is recognised by its first line (up to this many bytes) wh
 # until then (and flushes into it when it closes it): the renamed file is finished only once the new one has
 # a line or the renamed one was left alone this long.
 GRACE = 5.0
+# How often the service asks whether this receiver can hear each friend (a route to one of its addresses through
+# an interface that is up); a friend's silence is counted only while it can (the receiver's own outage is not the
+# friend's silence). At most this late a silence of the receiver's own making may still be counted.
+HEARING_EVERY = 10.0
+DOWN_STATES = ("down", "lowerlayerdown", "notpresent")
 
 
 def _head(data: bytes) -> str:
@@ -241,6 +246,55 @@ class Source:
         return None
 
 
+def route_problem(routes: list, address: str, operstate: Callable[[str], str]) -> str:
+    """Why this host cannot hear ``address`` by the route ``ip -j route get`` gave ('' where it can): no route,
+    one that drops, or its interface down (``operstate`` of a device: /sys/class/net/<dev>/operstate)."""
+    if not routes:
+        return f"no route to {address}"
+    route = routes[0]
+    if route.get("type") in ("unreachable", "blackhole", "prohibit", "throw"):
+        return f"the route to {address} is {route['type']}"
+    device = route.get("dev", "")
+    if "linkdown" in route.get("flags", []):
+        return f"{device}, the interface towards {address}, has no link"
+    state = operstate(device) if device and device != "lo" else "up"
+    if state in DOWN_STATES:
+        return f"{device}, the interface towards {address}, is {state}"
+    return ""
+
+
+def operstate(device: str) -> str:
+    try:
+        with open(f"/sys/class/net/{device}/operstate", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return "notpresent"
+
+
+def hearing_problem(addresses: list[str]) -> str:
+    """Why this receiver cannot hear any of a friend's addresses now ('' where it can hear one, or cannot tell)."""
+    problems = []
+    for address in addresses:
+        try:
+            proc = subprocess.run(
+                ["ip", "-j", "route", "get", address], capture_output=True, text=True, timeout=5, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""  # no ip command: the service cannot tell, so every quiet time counts, as before
+        if proc.returncode != 0:
+            problems.append(f"no route to {address} ({proc.stderr.strip() or 'ip route get failed'})")
+            continue
+        try:
+            routes = json.loads(proc.stdout or "[]")
+        except ValueError:
+            return ""
+        problem = route_problem(routes, address, operstate)
+        if not problem:
+            return ""
+        problems.append(problem)
+    return "; ".join(problems)
+
+
 class Friend:
     """One friend's files, watcher, outbox and checkpoint."""
 
@@ -271,10 +325,31 @@ class Friend:
         self.save_error = ""  # the last failed save's error, logged once
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
+        self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
+        self.heard_at = 0.0  # when that was last asked
         if data:
             self._trim_events_log()
         else:
             self.events_size = _size(os.path.join(self.directory, EVENTS))
+
+    def listen(self, now: float, problem: Callable[[list[str]], str] = hearing_problem) -> None:
+        """While this receiver cannot hear the friend (its own link or route is gone), the friend's quiet time does
+        not count: a silence is told only after the whole silence time in which the receiver could hear."""
+        addresses = self.settings.get("addresses") or []
+        if not addresses:
+            return
+        if now - self.heard_at >= HEARING_EVERY:
+            self.heard_at = now
+            deaf = problem(addresses)
+            if deaf != self.deaf:
+                log(
+                    f"{self.name}: this receiver cannot hear it: {deaf}; its quiet time is not counted meanwhile"
+                    if deaf
+                    else f"{self.name}: this receiver can hear it again; its quiet time counts from now"
+                )
+            self.deaf = deaf
+        if self.deaf:
+            self.watcher.up_since = max(self.watcher.up_since, now)
 
     def channels(self) -> list[str]:
         return (["mail"] if self.settings.get("mail") else []) + (["webhook"] if self.settings.get("webhook") else [])
@@ -569,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
         now = time.time()
         courier.collect(now)
         for friend in friends:
+            friend.listen(now)
             try:
                 friend.step(now)
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others

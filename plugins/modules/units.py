@@ -28,7 +28,8 @@ description:
   - Several features at once with O(features), each with its own files, units and state, in one module run. The
     features to remove are stopped, disabled and removed first, then the others' files are written, systemd
     reloads once, and their units are enabled and started (a unit restarts only when a file of its own feature
-    changed). The sender role installs its heartbeat, self-repair check, after-boot step and pstore pieces so.
+    changed, or one of its O(features[].restart_on)). The sender role installs its heartbeat, self-repair check,
+    after-boot step and pstore pieces so; the receiver role its programs and the events service.
 author:
   - logswap.netconsole maintainers (@logswap)
 options:
@@ -89,16 +90,17 @@ options:
     default: false
   restart_on:
     description:
-      - Paths of other files this run may write (another feature's, say the code a service imports) whose change
-        restarts the units in O(started) as a change of O(files) does.
+      - Paths of files of an earlier feature of O(features) (say the code a service imports) whose change restarts
+        the units in O(started) as a change of O(files) does. Not for the top-level options (one feature alone).
     type: list
     elements: path
     default: []
   check:
     description:
       - A command run before the units in O(started) are started or restarted (not in check mode), such as the
-        service's own check of its configuration with the new code. When it fails, the units are left as they were
-        and the run fails naming it. Split into words as a shell would; no shell runs it.
+        service's own check of its configuration with the new code. When it fails, the units are neither enabled
+        nor (re)started and the run fails naming it; the new files stay installed, so where only files of
+        O(restart_on) changed, the next run finds nothing to do. Split into words as a shell would; no shell runs it.
     type: str
   owner:
     description: The owner of every file (and of a directory it creates); unchanged where not given.
@@ -384,7 +386,8 @@ def spec_errors(spec: dict, prefix: str) -> list[str]:
 def param_errors(params: dict) -> list[str]:
     """What is wrong with the options, each naming the option: the features' names, files and units."""
     if not params["features"]:
-        return spec_errors(feature_specs(params)[0], "")
+        alone = ["restart_on: give it inside features (it names files of a feature before that one)"]
+        return spec_errors(feature_specs(params)[0], "") + (alone if params["restart_on"] else [])
     errors = [
         f"{option}: give it inside each of features, not beside them"
         for option, default in TOP_LEVEL_DEFAULTS.items()
@@ -392,8 +395,16 @@ def param_errors(params: dict) -> list[str]:
     ]
     names = [feature["name"] for feature in params["features"]]
     errors += [f"features: {name!r} is named twice" for name in sorted({n for n in names if names.count(n) > 1})]
+    earlier: set[str] = set()
     for index, feature in enumerate(params["features"]):
         errors += spec_errors(feature, f"features[{index}].")
+        errors += [
+            f"features[{index}].restart_on: {path} is not a file of a feature before it (so it would never restart it)"
+            for path in feature["restart_on"]
+            if path not in earlier
+        ]
+        if feature["state"] == "present":
+            earlier.update(entry["path"] for entry in feature["files"] if entry["state"] == "present")
     return errors
 
 
@@ -405,11 +416,17 @@ def new_units(new_paths: list[str], units: list[str]) -> set[str]:
 
 class FeatureError(Exception):
     """What stops one feature (a file that fails its check, a unit systemd does not know); the features done
-    before it are still reloaded, enabled and started, then the run fails with it."""
+    before it are still reloaded, enabled and started, then the run fails with it. ``written``: the feature's
+    files already written when it failed (changed, diffs), which the result and the reload still count."""
+
+    def __init__(self, message: str, written: tuple[list[str], list[dict]] = ([], [])) -> None:
+        super().__init__(message)
+        self.written = written
 
 
-def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> None:
-    """Run the check on a temporary copy beside the file; raise naming the file and the command's output."""
+def validate(module: AnsibleModule, path: str, command: str, data: bytes, secret: bool = False) -> None:
+    """Run the check on a temporary copy beside the file; raise naming the file and the command's output (not for
+    a secret file: the output may quote the content)."""
     directory = os.path.dirname(path) if os.path.isdir(os.path.dirname(path)) else None
     handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
     try:
@@ -418,7 +435,8 @@ def validate(module: AnsibleModule, path: str, command: str, data: bytes) -> Non
         argv = [word.replace("%s", temp) for word in shlex.split(command)]
         rc, out, err = module.run_command(argv)
         if rc != 0:
-            raise FeatureError(f"{path}: the new content failed its check ({command}, rc {rc}): {(err or out).strip()}")
+            said = "its output is not shown (secret content)" if secret else (err or out).strip() or "no output"
+            raise FeatureError(f"{path}: the new content failed its check ({command}, rc {rc}): {said}")
     finally:
         os.unlink(temp)
 
@@ -433,8 +451,12 @@ def removal_diff(path: str) -> dict[str, str]:
 
 def secret_diff(path: str, before: bytes | None) -> dict[str, str]:
     """A secret file's change without its content (it may hold tokens that must not reach the run's output)."""
-    shown = "(content not shown)\n"
-    return {"before_header": path, "after_header": path, "before": "" if before is None else shown, "after": shown}
+    return {
+        "before_header": path,
+        "after_header": path,
+        "before": "" if before is None else "(old content not shown)\n",
+        "after": "(new content not shown)\n",
+    }
 
 
 def write_files(
@@ -452,18 +474,21 @@ def write_files(
                 if not module.check_mode:
                     os.unlink(entry["path"])
             continue
-        path, data = entry["path"], content_of(entry).encode("utf-8")
+        path, data = entry["path"], str(content_of(entry)).encode("utf-8")
         before = current(path)
         if before == data:
             if attributes(module, path, entry["mode"]):
                 changed.append(path)
             continue
+        secret = entry["secret_content"] is not None
         if entry["validate"] and not (module.check_mode and (changed or earlier_changed)):
-            validate(module, path, entry["validate"], data)
+            try:
+                validate(module, path, entry["validate"], data, secret)
+            except FeatureError as exc:
+                raise FeatureError(str(exc), (changed, diffs)) from None
         changed.append(path)
         if before is None:
             created.append(path)
-        secret = entry["secret_content"] is not None
         diffs.append(secret_diff(path, before) if secret else text_diff(path, before, data))
         if not module.check_mode:
             make_parents(module, path, module.params["owner"], module.params["group"])
@@ -492,8 +517,8 @@ def run_check(module: AnsibleModule, spec: dict) -> None:
     rc, out, err = module.run_command(shlex.split(spec["check"]))
     if rc != 0:
         raise FeatureError(
-            f"{spec['name'] or 'the units'}: its check failed ({spec['check']}, rc {rc}), so its units were not "
-            f"restarted: {(err or out).strip()}"
+            f"{spec['name'] or 'the units'}: its check failed ({spec['check']}, rc {rc}), so its units were neither "
+            f"enabled nor (re)started; its new files stay installed: {(err or out).strip() or 'no output'}"
         )
 
 
@@ -508,17 +533,18 @@ def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: 
             if not spec["optional"]:
                 raise FeatureError(f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)
+    to_start = [
+        unit
+        for unit in spec["started"]
+        if unit not in missing and (changed or unit in unseen or systemctl.query("is-active", unit) != "active")
+    ]
+    if to_start:
+        run_check(module, spec)  # before anything is enabled or (re)started
     for unit in spec["enabled"]:
         if unit not in missing and (unit in unseen or systemctl.query("is-enabled", unit) not in ENABLED):
             enabled.append(unit)
             if not module.check_mode:
                 systemctl.run("enable", unit)
-    to_start = []
-    for unit in spec["started"]:
-        if unit not in missing and (changed or unit in unseen or systemctl.query("is-active", unit) != "active"):
-            to_start.append(unit)
-    if to_start:
-        run_check(module, spec)
     for unit in to_start:
         started.append(unit)
         if not module.check_mode:
@@ -577,10 +603,20 @@ def apply(module: AnsibleModule, systemctl: Systemctl, specs: list[dict]) -> dic
             try:
                 changed, created, file_diffs = write_files(module, spec["files"], earlier)
             except FeatureError as exc:
+                # what it wrote before the failing file is still reloaded and reported, its units left alone
                 errors.append(str(exc))
+                partial, partial_diffs = exc.written
+                results[spec["name"]] = {
+                    "changed_files": partial,
+                    "enabled_units": [],
+                    "started_units": [],
+                    "missing": [],
+                }
+                diffs += partial_diffs
                 continue
             written[spec["name"]] = (changed, created)
             diffs += file_diffs
+    # removed by absent features, or written by a feature before it failed
     removed_files = [path for result in results.values() for path in result["changed_files"]]
     written_files = [path for changed, _created in written.values() for path in changed]
     reloaded = reload_needed(removed_files + written_files, SYSTEMD_DIRS)

@@ -5,7 +5,11 @@ tx: alice 10.98.0.2 sends netconsole datagrams (real UDP) to the receiver 10.98.
 follows it: events.log and events.json appear in alice's directory, readable by her reader only; each incident is
 one mail, through msmtp's sendmail interface to an SMTP server this test starts (aiosmtpd), and one POST to a
 local http.server, which fails the first try. Then: the service killed and started again counts nothing twice;
-a rotation (rename, HUP, new file) is followed; a silence fires once, and lines coming back end it.
+a rotation (rename, HUP, new file) is followed; a silence fires once, and lines coming back end it; while the
+receiver itself has no route to alice, her quiet time is not counted.
+
+The service runs in this machine's own namespace (it mails the test's SMTP server on 127.0.0.1), where the test
+routes alice's address to lo for the time of the test, so whether it can hear her depends on no outside route.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import ClassVar
 
 import pytest
 from logswap_testlib import (
+    MODULE_UTILS,
     EventsService,
     need_program,
     need_root,
@@ -126,6 +131,16 @@ def incident(tag: str) -> tuple[list[str], str]:
     return rows, oops
 
 
+@contextlib.contextmanager
+def route_to_alice():
+    """alice's address routed to lo in this namespace: the service can hear her (until a test says otherwise)."""
+    sh("ip", "route", "replace", f"{ALICE}/32", "dev", "lo")
+    try:
+        yield
+    finally:
+        sh("ip", "route", "del", f"{ALICE}/32", check=False)
+
+
 @pytest.fixture(scope="module")
 def receiver(tmp_path_factory):
     need_root()
@@ -175,7 +190,11 @@ def receiver(tmp_path_factory):
     main = work / "main.conf"
     main.write_text(f'global(workDirectory="{work / "spool"}")\ninclude(file="{files["role.conf"]}")\n')
     service = EventsService(work / "lib", files["events.json"], work / "service.log")
-    with veth_namespaces(PREFIX, [f"{ALICE}/24"], [f"{RX_IP}/24"]), rsyslogd_in(RX, main) as proc:
+    with (
+        veth_namespaces(PREFIX, [f"{ALICE}/24"], [f"{RX_IP}/24"]),
+        rsyslogd_in(RX, main) as proc,
+        route_to_alice(),
+    ):
         service.start()
         try:
             yield {"dir": friend, "service": service, "mailbox": mailbox, "rsyslogd": proc, "work": work}
@@ -304,3 +323,49 @@ def test_a_silence_fires_once_and_lines_coming_back_end_it(receiver):
     # events.json is replaced just after events.log is appended to: read it once it caught up
     wait_for("the state no longer silent", lambda: state(friend)["silent"] is False)
     assert "Traceback" not in receiver["service"].log.read_text()
+
+
+def test_quiet_time_while_the_receiver_has_no_route_to_alice_is_not_her_silence(receiver):
+    """The receiver's own outage: its route to alice gone (a blackhole, as a lost uplink's routes leave it) for
+    longer than her silence time, then back. No silence is told while it could not hear her; it is told once
+    she stays quiet for her whole silence time after that."""
+    friend, log = receiver["dir"], receiver["service"].log
+    send(["6,6,9500000,-;a line before the receiver's outage"])
+    wait_for("the line", lambda: state(friend)["lines"] >= 1 and not state(friend)["silent"])
+    silences = kinds(friend).count("silence")
+    sh("ip", "route", "replace", "blackhole", f"{ALICE}/32")
+    try:
+        wait_for("the service noticing", lambda: "this receiver cannot hear it" in log.read_text(), timeout=20)
+        time.sleep(SILENCE + 5)
+        assert kinds(friend).count("silence") == silences, "told as her silence while the receiver could not hear"
+    finally:
+        sh("ip", "route", "replace", f"{ALICE}/32", "dev", "lo")
+    back = time.monotonic()
+    wait_for("the service hearing again", lambda: "this receiver can hear it again" in log.read_text(), timeout=20)
+    wait_for("her silence", lambda: kinds(friend).count("silence") == silences + 1, timeout=SILENCE + 30)
+    assert time.monotonic() - back >= SILENCE - 1, "her quiet time counted from before the receiver heard again"
+    said = log.read_text()
+    assert f"alice: this receiver cannot hear it: no route to {ALICE}" in said  # ip route get refuses a blackhole
+
+
+def test_a_receiver_whose_interface_towards_alice_is_down_says_so():
+    """What the service asks, in a namespace whose only link goes down: no route, or no link."""
+    need_root()
+    prefix = "lsh" + uuid.uuid4().hex[:5]
+    code = (
+        f"import sys; sys.path.insert(0, {str(MODULE_UTILS)!r}); import kmsgfollow;"
+        "print(kmsgfollow.hearing_problem(sys.argv[1:]))"
+    )
+    with veth_namespaces(prefix, ["10.97.0.2/24"], ["10.97.0.1/24"]) as (tx, rx):
+
+        def ask() -> str:
+            return sh("ip", "netns", "exec", rx, "python3", "-I", "-c", code, "10.97.0.2").stdout.strip()
+
+        assert ask() == ""
+        sh("ip", "netns", "exec", rx, "ip", "link", "set", f"{prefix}r", "down")
+        assert ask().startswith("no route to 10.97.0.2"), ask()
+        sh("ip", "netns", "exec", rx, "ip", "link", "set", f"{prefix}r", "up")
+        sh("ip", "netns", "exec", tx, "ip", "link", "set", f"{prefix}t", "down")  # the far end: no carrier here
+        towards = f"{prefix}r, the interface towards 10.97.0.2, "
+        # how a kernel tells a veth whose peer is down: operstate down (or lowerlayerdown), or a linkdown route
+        assert ask() in (towards + "is down", towards + "is lowerlayerdown", towards + "has no link"), ask()

@@ -44,6 +44,6 @@ def test_a_diff_run_even_with_vvv_does_not_print_the_webhook_token_but_says_the_
     task = out.split("Install the cap command, logrotate's file, netconsole-report and the events service", 1)[1]
     assert "changed: [receiver]" in task
     # the run still says the configuration changes, without its content
-    assert f"+++ after: {etc / 'events.json'}" in out and "(content not shown)" in out
+    assert f"+++ after: {etc / 'events.json'}" in out and "(new content not shown)" in out
     assert "T0KEN" not in out
     assert not (etc / "events.json").exists() and not (tmp_path / "lib").exists()

@@ -373,3 +373,55 @@ def test_a_restart_soon_after_events_log_was_rotated_writes_no_event_twice(tmp_p
     second.step(T0 + 30)
     second.save(T0 + 30)
     assert (directory / "events.log").read_text() == written
+
+
+def test_a_route_tells_whether_this_receiver_can_hear_the_address():
+    def state(device: str) -> str:
+        return {"eth0": "up", "eth1": "down", "bond0": "lowerlayerdown", "ppp0": "unknown"}.get(device, "notpresent")
+
+    def problem(route: dict) -> str:
+        return kmsgfollow.route_problem([route], "192.0.2.7", state)
+
+    assert problem({"dst": "192.0.2.7", "gateway": "198.51.100.1", "dev": "eth0"}) == ""
+    assert problem({"dst": "192.0.2.7", "dev": "ppp0"}) == ""  # "unknown" is what a tunnel without carrier says
+    assert problem({"dst": "192.0.2.7", "dev": "lo", "type": "local"}) == ""
+    assert problem({"dst": "192.0.2.7", "dev": "eth1"}) == "eth1, the interface towards 192.0.2.7, is down"
+    assert problem({"dst": "192.0.2.7", "dev": "bond0"}) == "bond0, the interface towards 192.0.2.7, is lowerlayerdown"
+    assert problem({"dst": "192.0.2.7", "dev": "eth0", "flags": ["linkdown"]}) == (
+        "eth0, the interface towards 192.0.2.7, has no link"
+    )
+    assert problem({"dst": "192.0.2.7", "type": "blackhole"}) == "the route to 192.0.2.7 is blackhole"
+    assert kmsgfollow.route_problem([], "192.0.2.7", state) == "no route to 192.0.2.7"
+
+
+def test_quiet_time_while_this_receiver_cannot_hear_the_friend_is_not_its_silence(tmp_path, capsys):
+    alice = friend(tmp_path, {"silence": 60, "addresses": ["192.0.2.7", "2001:db8::7"]})
+    alice.watcher.feed_line(f"2026-11-30T05:00:00.000000+00:00 {SRC} 6,1,1000,-;a line", T0)
+    deaf = {"now": "eth1, the interface towards 192.0.2.7, is down"}
+    asked = []
+
+    def problem(addresses: list[str]) -> str:
+        asked.append(addresses)
+        return deaf["now"]
+
+    for second in range(0, 300, 5):  # the receiver's own link is down for five minutes
+        alice.listen(T0 + second, problem)
+        alice.watcher.tick(T0 + second)
+    assert [event["kind"] for event in alice.watcher.take()[0]] == ["boot"]  # the first line; no silence
+    assert asked[0] == ["192.0.2.7", "2001:db8::7"] and len(asked) == 30  # every HEARING_EVERY, not every round
+    deaf["now"] = ""
+    for second in range(300, 420, 5):  # back: a silence is told once the whole silence passed while listening
+        alice.listen(T0 + second, problem)
+        alice.watcher.tick(T0 + second)
+    events = alice.watcher.take()[0]
+    # deaf as last asked until 295 s (the answer holds until the next question at 300 s): silent from 295 + 60 s
+    assert [(event["kind"], event["time"]) for event in events] == [("silence", "2026-11-30T05:05:55.000000+00:00")]
+    said = capsys.readouterr().err
+    assert "alice: this receiver cannot hear it: eth1, the interface towards 192.0.2.7, is down" in said
+    assert said.count("this receiver can hear it again") == 1
+
+
+def test_a_friend_without_addresses_is_never_taken_for_unheard(tmp_path):
+    alice = friend(tmp_path, {"silence": 60})
+    alice.listen(T0, lambda addresses: "never asked")
+    assert alice.deaf == "" and alice.watcher.up_since == 0.0

@@ -369,6 +369,27 @@ def test_check_mode_leaves_out_the_check_of_a_file_whose_code_would_change_first
     assert run(capsys, args)["changed"]  # for real the code is written first, and the check passes
 
 
+def test_files_written_before_one_that_fails_its_check_are_reported_and_reloaded(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    files = [
+        {"path": str(unit_dir / "svc.service"), "content": "[Service]\nExecStart=/bin/true\n"},
+        {"path": str(tmp_path / "svc.conf"), "content": "bad\n", "validate": "false %s"},
+    ]
+    result = run(capsys, {"features": [{"name": "svc", "files": files, "started": ["svc.service"]}]})
+    assert result["failed"] and "svc.conf: the new content failed its check" in result["msg"]
+    assert result["changed_files"] == [str(unit_dir / "svc.service")] and result["reloaded"]
+    assert ["daemon-reload"] in state(state_path)["calls"] and result["started_units"] == []
+
+
+def test_a_failing_check_runs_before_the_unit_is_enabled(tmp_path, capsys, systemd):
+    state_path, unit_dir = systemd
+    args = service_with_code(tmp_path, unit_dir, "v = 1\n", check="false")
+    args["features"][1]["enabled"] = ["svc.service"]
+    result = run(capsys, args)
+    assert result["failed"] and "neither enabled nor (re)started" in result["msg"]
+    assert not any(call[0] in ("enable", "start", "restart") for call in state(state_path)["calls"])
+
+
 def test_secret_content_is_written_but_never_shown(tmp_path, capsys, systemd):
     path = tmp_path / "alerts.json"
     args = {"files": [{"path": str(path), "secret_content": '{"url": "https://x/?token=s3cr3t"}\n', "mode": "0600"}]}
@@ -376,8 +397,16 @@ def test_secret_content_is_written_but_never_shown(tmp_path, capsys, systemd):
     assert path.read_text() == '{"url": "https://x/?token=s3cr3t"}\n' and stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "s3cr3t" not in json.dumps(result)
     assert result["diff"] == [
-        {"before_header": str(path), "after_header": str(path), "before": "", "after": "(content not shown)\n"}
+        {"before_header": str(path), "after_header": str(path), "before": "", "after": "(new content not shown)\n"}
     ]
+    args["files"][0]["secret_content"] = '{"url": "https://x/?token=n3w"}\n'
+    changed = run(capsys, args, diff=True)  # a change: the two sides differ, so Ansible prints it
+    assert changed["diff"][0]["before"] == "(old content not shown)\n" and "n3w" not in json.dumps(changed)
+    args["files"][0]["validate"] = "sh -c 'cat %s; exit 1'"
+    args["files"][0]["secret_content"] = '{"url": "https://x/?token=b4d"}\n'
+    refused = run(capsys, args)
+    assert refused["failed"] and "its output is not shown (secret content)" in refused["msg"]
+    assert "b4d" not in json.dumps(refused)
 
 
 @pytest.mark.parametrize(
@@ -390,6 +419,16 @@ def test_secret_content_is_written_but_never_shown(tmp_path, capsys, systemd):
         ({"files": [{"path": "/x", "content": "", "secret_content": ""}]}, "files[0]: give content or secret_content"),
         ({"restart_on": ["lib/x.py"]}, "restart_on: 'lib/x.py' is not an absolute path"),
         ({"features": [{"name": "a"}], "check": "true"}, "check: give it inside each of features"),
+        ({"restart_on": ["/lib/x.py"]}, "restart_on: give it inside features"),
+        (
+            {
+                "features": [
+                    {"name": "svc", "restart_on": ["/lib/x.py"]},
+                    {"name": "code", "files": [{"path": "/lib/x.py", "content": ""}]},
+                ]
+            },
+            "features[0].restart_on: /lib/x.py is not a file of a feature before it",
+        ),
         ({"files": [{"path": "/x", "content": "", "validate": "sh -n"}]}, "has no %s"),
         ({"enabled": ["beat.timer; reboot"]}, "enabled: 'beat.timer; reboot' is not a systemd unit name"),
         ({"started": ["beat"]}, "started: 'beat' is not a systemd unit name"),
