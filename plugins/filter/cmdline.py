@@ -8,7 +8,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import NetconsoleError
 from ansible_collections.logswap.netconsole.plugins.module_utils.cmdline import (
-    grub_cfg_problems,
     grub_dropin_values,
     grubby_argv,
     missing_words,
@@ -35,11 +34,6 @@ def cmdline_missing(words: list[str], cmdline: str) -> list[str]:
     return missing_words(list(words), cmdline)
 
 
-def grub_cfg_check(grub_cfg: str, words: list[str]) -> list[str]:
-    """Problems of grub.cfg's linux commands as GRUB reads them (empty: the words arrive whole)."""
-    return grub_cfg_problems(grub_cfg, list(words))
-
-
 def netconsole_grubby_argv(info: str, words: list[str]) -> list[str]:
     """The grubby argv that puts the words on every kernel, [] when they are all there."""
     try:
@@ -55,6 +49,5 @@ class FilterModule:
         return {
             "netconsole_cmdline": netconsole_cmdline,
             "cmdline_missing": cmdline_missing,
-            "grub_cfg_check": grub_cfg_check,
             "netconsole_grubby_argv": netconsole_grubby_argv,
         }

@@ -7,6 +7,7 @@ alone can leave metadata blocks that every commit touches in the journal only: h
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -66,3 +67,41 @@ def test_methods_per_filesystem():
     assert method_for("xfs") == "freeze"
     assert method_for("btrfs") == "sync"
     assert method_for("vfat") == "sync"
+
+
+NETCONSOLE = "netconsole=+6665@192.0.2.1/eth0,6666@192.0.2.2/52:54:00:00:00:02"
+LINUX = "menuentry 'Debian GNU/Linux' {\n\tlinux /boot/vmlinuz-6.1.0-28-amd64 root=/dev/vda1 ro %s\n}\n"
+
+
+def test_regenerating_checks_the_words_and_syncs_and_a_lost_word_fails_naming_it(ext4):
+    """The sender's GRUB handler in one run: the command writes grub.cfg (here as grub-mkconfig renames it), the
+    linux command must carry each word whole, and the disk holds the file for a journal-blind reader."""
+    image, mnt = ext4
+    update_grub_like(mnt, "old\n")
+    run_module("boot_sync", {"path": str(mnt / "grub.cfg")})
+    good = LINUX % f"{NETCONSOLE} loglevel=7"
+    command = ["sh", "-c", f'printf "%s" "$1" > {mnt}/grub.cfg.new && mv {mnt}/grub.cfg.new {mnt}/grub.cfg', "-", good]
+    args = {"path": str(mnt / "grub.cfg"), "command": command, "words": [NETCONSOLE, "loglevel=7"]}
+    assert run_module("boot_sync", args, check_mode=True)["changed"]
+    assert (mnt / "grub.cfg").read_text() == "old\n"  # check mode ran nothing
+    result = run_module("boot_sync", args)
+    assert not result.get("failed"), result
+    assert result["changed"] and result["present"] and result["method"] == "ext4_checkpoint"
+    assert seen_without_journal(image, "/grub.cfg") == good
+    # an unquoted ';' in grub.cfg ends the linux command: the words after it never reach the kernel
+    cut = LINUX % "netconsole=+6665@192.0.2.1/eth0,6666@192.0.2.2/;loglevel=7"
+    args["command"] = [*command[:-1], cut]
+    failed = run_module("boot_sync", args)
+    assert failed["failed"] and f"{mnt}/grub.cfg would not boot with {NETCONSOLE} loglevel=7" in failed["msg"]
+
+
+def test_a_failing_command_is_named_and_a_host_without_grub_is_skipped_with_a_warning(ext4, tmp_path):
+    _image, mnt = ext4
+    update_grub_like(mnt, "x\n")
+    failed = run_module(
+        "boot_sync", {"path": str(mnt / "grub.cfg"), "command": ["sh", "-c", "echo no disk >&2; exit 3"]}
+    )
+    assert failed["failed"] and "failed (rc 3)" in failed["msg"] and "no disk" in failed["msg"]
+    skipped = run_module("boot_sync", {"path": str(tmp_path / "none.cfg"), "command": ["false"], "missing": "skip"})
+    assert not skipped.get("failed") and (skipped["changed"], skipped["present"]) == (False, False)
+    assert "does not exist (no such boot loader here)" in json.dumps(skipped.get("warnings")), skipped
