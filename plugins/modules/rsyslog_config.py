@@ -42,6 +42,29 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  directories:
+    description:
+      - Directories the new configuration reads or writes (an imfile input's spool, say), made root's with
+        O(directories[].mode) before the check (missing ones above them with C(0755)), or removed with everything in
+        them. A change restarts rsyslog as a file's does (imfile watches a directory from its start only). Made
+        before rsyslogd -N1 runs and not removed again when it refuses.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      mode:
+        description: The directory's mode, as octal text.
+        type: str
+        default: "0700"
+      state:
+        description: Whether the directory is there.
+        type: str
+        choices: [present, absent]
+        default: present
   kernel_input:
     description:
       - C(imkmsg) comments out each line of O(config) that loads imklog, ending it with O(mark); C(imklog) makes
@@ -116,7 +139,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_files:
-  description: The files written or removed (in check mode, that would be); O(config) among them when it changed.
+  description:
+    - The files written or removed (in check mode, that would be); O(config) among them when it changed, and the
+      directories of O(directories) made, removed or given another mode.
   returned: always
   type: list
   elements: str
@@ -136,12 +161,14 @@ rsyslog:
 """
 
 import os
+import shutil
 import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.filewrite import (
+    MODE,
     current,
     fix_attributes,
     make_parents,
@@ -170,6 +197,16 @@ OPTIONS = {
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
     },
+    "directories": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "path": {"type": "path", "required": True},
+            "mode": {"type": "str", "default": "0700"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+    },
     "kernel_input": {"type": "str", "choices": ["imkmsg", "imklog", "keep"], "default": "keep"},
     "mark": {"type": "str", "default": ""},
     "config": {"type": "path", "default": "/etc/rsyslog.conf"},
@@ -193,6 +230,11 @@ def param_errors(params: dict) -> list[str]:
         if entry["path"] in seen:
             errors.append(f"files[{index}].path: {entry['path']} is given twice (also {seen[entry['path']]})")
         seen.setdefault(entry["path"], f"files[{index}]")
+    for index, entry in enumerate(params["directories"]):
+        if problem := path_error(f"directories[{index}].path", entry["path"]):
+            errors.append(problem)
+        if not MODE.fullmatch(entry["mode"]):
+            errors.append(f"directories[{index}].mode: {entry['mode']!r} is not an octal mode such as 0700")
     if params["kernel_input"] != "keep" and (not params["mark"].strip() or "\n" in params["mark"]):
         errors.append("mark: one line of text is required to hand the kernel log over (kernel_input)")
     if params["service"] and not UNIT.fullmatch(params["service"]):
@@ -238,6 +280,31 @@ def planned(params: dict) -> list[tuple[str, bytes | None, bytes | None]]:
             if after.encode("utf-8", "surrogateescape") != before:
                 changes.append((config, before, after.encode("utf-8", "surrogateescape")))
     return changes
+
+
+def directories(module: AnsibleModule) -> list[str]:
+    """Each directory of O(directories) made (root's, its mode) or removed; the paths that changed (or would)."""
+    changed = []
+    for entry in module.params["directories"]:
+        path = entry["path"]
+        if entry["state"] == "absent":
+            if os.path.lexists(path):
+                changed.append(path)
+                if not module.check_mode and os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                elif not module.check_mode:
+                    os.unlink(path)
+            continue
+        missing = not os.path.isdir(path)
+        if missing and module.check_mode:
+            changed.append(path)
+            continue
+        if missing:
+            make_parents(module, path, "root", "root")
+            os.mkdir(path, 0o700)
+        if fix_attributes(module, path, entry["mode"], "root", "root") or missing:
+            changed.append(path)
+    return changed
 
 
 def put(module: AnsibleModule, path: str, data: bytes | None, keep: os.stat_result | None = None) -> None:
@@ -390,6 +457,7 @@ def main() -> None:
     olds = snapshot(changes)
     config = config_path(module.params)
     said = ""
+    made = directories(module)  # before the check: the configuration may name them
     if not module.check_mode:
         for path, _before, after in changes:
             old = olds.get(path)
@@ -398,7 +466,7 @@ def main() -> None:
         # a host without rsyslog where only removals happened: nothing to check, nothing reads the files
         if changes and rsyslogd:
             said = check_or_put_back(module, rsyslogd, changes, olds)
-    changed = [path for path, _b, _a in changes] + attributes_changed(module, changes)
+    changed = [path for path, _b, _a in changes] + attributes_changed(module, changes) + made
     restarted, started = apply(module, changed)
     module.exit_json(
         changed=bool(changed or started),

@@ -235,3 +235,21 @@ def test_turned_off_a_stopped_rsyslog_is_not_restarted_nor_said_to_be(host, caps
     done = run(rsyslog_config, capsys, off)
     assert done["changed"] and not done["restarted"] and not dropin.exists()
     assert calls(host) == [] and state(host["state"])["units"]["rsyslog.service"]["active"] == "inactive"
+
+
+def test_a_directory_the_configuration_reads_is_made_with_its_mode_then_left_alone_then_removed(host, capsys, tmp_path):
+    spool = tmp_path / "spool" / "pstore"
+    wanted = args(host, directories=[{"path": str(spool)}])
+    predicted = run(rsyslog_config, capsys, wanted, check_mode=True)
+    assert predicted["changed"] and predicted["changed_files"] == [str(spool)] and not spool.exists()
+    first = run(rsyslog_config, capsys, wanted)
+    assert first["changed"] and first["restarted"] and oct(spool.stat().st_mode & 0o777) == "0o700"
+    assert not run(rsyslog_config, capsys, wanted)["changed"]
+    spool.chmod(0o755)
+    assert run(rsyslog_config, capsys, wanted)["changed_files"] == [str(spool)]
+    assert oct(spool.stat().st_mode & 0o777) == "0o700"
+    (spool / "record.lines").write_text("a record waiting\n")
+    gone = run(rsyslog_config, capsys, args(host, directories=[{"path": str(spool), "state": "absent"}]))
+    assert gone["changed"] and not spool.exists()
+    bad = run(rsyslog_config, capsys, args(host, directories=[{"path": str(spool), "mode": "rwx"}]))
+    assert bad["failed"] and "directories[0].mode: 'rwx' is not an octal mode" in bad["msg"]
