@@ -271,28 +271,57 @@ def operstate(device: str) -> str:
         return "notpresent"
 
 
-def hearing_problem(addresses: list[str]) -> str:
-    """Why this receiver cannot hear any of a friend's addresses now ('' where it can hear one, or cannot tell)."""
-    problems = []
-    for address in addresses:
-        try:
-            proc = subprocess.run(
-                ["ip", "-j", "route", "get", address], capture_output=True, text=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""  # no ip command: the service cannot tell, so every quiet time counts, as before
-        if proc.returncode != 0:
-            problems.append(f"no route to {address} ({proc.stderr.strip() or 'ip route get failed'})")
-            continue
-        try:
-            routes = json.loads(proc.stdout or "[]")
-        except ValueError:
-            return ""
-        problem = route_problem(routes, address, operstate)
-        if not problem:
-            return ""
-        problems.append(problem)
-    return "; ".join(problems)
+# what ip route get says when the kernel has no way to the address (a blackhole route is refused the same way)
+_NO_ROUTE = ("Network is unreachable", "No route to host", "Invalid argument")
+
+
+def route_to(address: str) -> str | None:
+    """Why this host cannot reach ``address`` now ('' where it can); None where it cannot tell (no ip command,
+    an error that is not the kernel's answer). A link-local address with its zone (fe80::1%eth0) is asked
+    through that interface."""
+    host, _sep, zone = address.partition("%")
+    argv = ["ip", "-j", "route", "get", host] + (["oif", zone] if zone else [])
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=1, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        said = proc.stderr.strip()
+        return f"no route to {address} ({said})" if any(text in said for text in _NO_ROUTE) else None
+    try:
+        return route_problem(json.loads(proc.stdout or "[]"), address, operstate)
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+class Hearing:
+    """Whether this receiver can hear each address, asked at most every HEARING_EVERY seconds per address (one
+    answer shared by every friend sending from it; time.monotonic, so a clock step changes nothing)."""
+
+    def __init__(
+        self, ask: Callable[[str], str | None] = route_to, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ask = ask
+        self.clock = clock
+        self.answers: dict[str, tuple[float, str | None]] = {}
+        self.untold = True  # "cannot tell" is logged once
+
+    def problem(self, addresses: list[str]) -> str:
+        """Why none of the addresses can be heard ('' where one can, or where this host cannot tell)."""
+        now = self.clock()
+        problems = []
+        for address in addresses:
+            asked, answer = self.answers.get(address, (None, None))
+            if asked is None or now - asked >= HEARING_EVERY:
+                answer = self.ask(address)
+                self.answers[address] = (now, answer)
+            if answer is None and self.untold:
+                self.untold = False
+                log(f"netconsole-events: cannot tell whether {address} can be heard (ip route get): quiet time counts")
+            if not answer:
+                return ""
+            problems.append(answer)
+        return "; ".join(problems)
 
 
 class Friend:
@@ -326,29 +355,26 @@ class Friend:
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
         self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
-        self.heard_at = 0.0  # when that was last asked
         if data:
             self._trim_events_log()
         else:
             self.events_size = _size(os.path.join(self.directory, EVENTS))
 
-    def listen(self, now: float, problem: Callable[[list[str]], str] = hearing_problem) -> None:
+    def listen(self, now: float, hearing: Hearing) -> None:
         """While this receiver cannot hear the friend (its own link or route is gone), the friend's quiet time does
         not count: a silence is told only after the whole silence time in which the receiver could hear."""
         addresses = self.settings.get("addresses") or []
         if not addresses:
             return
-        if now - self.heard_at >= HEARING_EVERY:
-            self.heard_at = now
-            deaf = problem(addresses)
-            if deaf != self.deaf:
-                log(
-                    f"{self.name}: this receiver cannot hear it: {deaf}; its quiet time is not counted meanwhile"
-                    if deaf
-                    else f"{self.name}: this receiver can hear it again; its quiet time counts from now"
-                )
-            self.deaf = deaf
-        if self.deaf:
+        deaf = hearing.problem(addresses)
+        if deaf != self.deaf:
+            log(
+                f"{self.name}: this receiver cannot hear it: {deaf}; its quiet time is not counted meanwhile"
+                if deaf
+                else f"{self.name}: this receiver can hear it again; its quiet time counts from now"
+            )
+        self.deaf = deaf
+        if deaf:
             self.watcher.up_since = max(self.watcher.up_since, now)
 
     def channels(self) -> list[str]:
@@ -638,14 +664,15 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     courier = Courier()
     courier.start()
+    hearing = Hearing()
     poll = float(config.get("poll", 1.0))
     log(f"netconsole-events: following {len(friends)} friends under {config['log_root']}")
     while not stop.is_set():
         now = time.time()
         courier.collect(now)
         for friend in friends:
-            friend.listen(now)
             try:
+                friend.listen(now, hearing)
                 friend.step(now)
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")

@@ -44,18 +44,26 @@ def record_id(content: bytes, mtime: float) -> str:
     return f"{stamp}-{hashlib.sha256(content).hexdigest()[:12]}"
 
 
-def find_records(root: str) -> list[tuple[str, str]]:
+def find_records(root: str, unread: list[str] | None = None) -> list[tuple[str, str]]:
     """(id, path) of every record under root (ramoops records lie flat, EFI ones in a directory per id),
-    oldest first; the same content found twice (dmesg-ramoops-0 and a copy) is one record."""
+    oldest first; the same content found twice (dmesg-ramoops-0 and a copy) is one record. A record that cannot
+    be read now (removed meanwhile by systemd-tmpfiles' ageing, an I/O error) is left out, named in ``unread``:
+    the next run finds it again if it is still there."""
     found: dict[str, str] = {}
     for directory, _dirs, files in os.walk(root):
         for name in sorted(files):
             if not is_record(name):
                 continue
             path = os.path.join(directory, name)
-            with open(path, "rb") as handle:
-                content = handle.read()
-            found.setdefault(record_id(content, os.stat(path).st_mtime), path)
+            try:
+                with open(path, "rb") as handle:
+                    content = handle.read()
+                mtime = os.stat(path).st_mtime
+            except OSError as err:
+                if unread is not None:
+                    unread.append(f"{path}: {err.strerror or err}")
+                continue
+            found.setdefault(record_id(content, mtime), path)
     return sorted(found.items())
 
 

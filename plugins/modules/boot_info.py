@@ -125,16 +125,21 @@ def config_lines(path: str, prefixes: list[str]) -> str:
     return "".join([f"# {path}\n", *(line + "\n" for line in text.splitlines() if wanted.match(line))])
 
 
-def pstore_records(pstore_dir: str, shipped_dir: str) -> list[dict]:
-    """The records and whether each was shipped (the shipper's --list, without making its state directory)."""
+def pstore_records(module: AnsibleModule, pstore_dir: str, shipped_dir: str) -> list[dict]:
+    """The records and whether each was shipped (the shipper's --list, without making its state directory); one
+    that cannot be read is left out with a warning, never failing the run."""
     try:
         shipped = set(os.listdir(shipped_dir))
     except OSError:
         shipped = set()
-    return [
+    unread: list[str] = []
+    records = [
         {"id": rid, "state": "shipped" if rid in shipped else "pending", "path": path}
-        for rid, path in find_records(pstore_dir)
+        for rid, path in find_records(pstore_dir, unread)
     ]
+    for reason in unread:
+        module.warn(f"pstore record not read, left out of pstore_records: {reason}")
+    return records
 
 
 def main() -> None:
@@ -159,7 +164,7 @@ def main() -> None:
         config=config_lines(os.path.join(boot, f"config-{release}"), prefixes),
         efi=os.path.isdir("/sys/firmware/efi"),
         kernels=sorted(glob.glob(os.path.join(glob.escape(boot), "vmlinuz-*"))),
-        pstore_records=pstore_records(module.params["pstore_dir"], module.params["pstore_shipped_dir"]),
+        pstore_records=pstore_records(module, module.params["pstore_dir"], module.params["pstore_shipped_dir"]),
     )
 
 

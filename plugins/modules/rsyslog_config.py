@@ -46,8 +46,9 @@ options:
     description:
       - Directories the new configuration reads or writes (an imfile input's spool, say), made root's with
         O(directories[].mode) before the check (missing ones above them with C(0755)), or removed with everything in
-        them. A change restarts rsyslog as a file's does (imfile watches a directory from its start only). Made
-        before rsyslogd -N1 runs and not removed again when it refuses.
+        them. A change restarts rsyslog as a file's does (imfile watches a directory from its start only). Made or
+        removed before rsyslogd -N1 runs, and not put back when it refuses (a spool made stays, empty; one removed
+        stays removed).
     type: list
     elements: dict
     default: []
@@ -233,6 +234,9 @@ def param_errors(params: dict) -> list[str]:
     for index, entry in enumerate(params["directories"]):
         if problem := path_error(f"directories[{index}].path", entry["path"]):
             errors.append(problem)
+        if entry["path"] in seen:
+            errors.append(f"directories[{index}].path: {entry['path']} is given twice (also {seen[entry['path']]})")
+        seen.setdefault(entry["path"], f"directories[{index}]")
         if not MODE.fullmatch(entry["mode"]):
             errors.append(f"directories[{index}].mode: {entry['mode']!r} is not an octal mode such as 0700")
     if params["kernel_input"] != "keep" and (not params["mark"].strip() or "\n" in params["mark"]):
@@ -255,6 +259,10 @@ def not_files(params: dict) -> list[str]:
             continue
         if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
             errors.append(f"files[{index}].path: {entry['path']} is there and is not a regular file; remove it first")
+    for index, entry in enumerate(params["directories"]):
+        path = entry["path"]
+        if entry["state"] == "present" and os.path.lexists(path) and not os.path.isdir(path):
+            errors.append(f"directories[{index}].path: {path} is there and is not a directory; remove it first")
     return errors
 
 
@@ -282,28 +290,29 @@ def planned(params: dict) -> list[tuple[str, bytes | None, bytes | None]]:
     return changes
 
 
-def directories(module: AnsibleModule) -> list[str]:
-    """Each directory of O(directories) made (root's, its mode) or removed; the paths that changed (or would)."""
+def directories(module: AnsibleModule) -> list[tuple[str, str, str]]:
+    """Each directory of O(directories) made (root's, its mode) or removed: (path, before, after) of each that
+    changed (or would), as --diff shows them."""
     changed = []
     for entry in module.params["directories"]:
-        path = entry["path"]
+        path, wanted = entry["path"], f"(directory, mode {entry['mode']})\n"
         if entry["state"] == "absent":
             if os.path.lexists(path):
-                changed.append(path)
+                changed.append((path, "(present)\n", ""))
                 if not module.check_mode and os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path)
                 elif not module.check_mode:
                     os.unlink(path)
             continue
-        missing = not os.path.isdir(path)
-        if missing and module.check_mode:
-            changed.append(path)
-            continue
-        if missing:
+        if not os.path.isdir(path):
+            changed.append((path, "", wanted))
+            if module.check_mode:
+                continue
             make_parents(module, path, "root", "root")
             os.mkdir(path, 0o700)
-        if fix_attributes(module, path, entry["mode"], "root", "root") or missing:
-            changed.append(path)
+            fix_attributes(module, path, entry["mode"], "root", "root")
+        elif fix_attributes(module, path, entry["mode"], "root", "root"):
+            changed.append((path, "(directory, another mode or owner)\n", wanted))
     return changed
 
 
@@ -466,7 +475,7 @@ def main() -> None:
         # a host without rsyslog where only removals happened: nothing to check, nothing reads the files
         if changes and rsyslogd:
             said = check_or_put_back(module, rsyslogd, changes, olds)
-    changed = [path for path, _b, _a in changes] + attributes_changed(module, changes) + made
+    changed = [path for path, _b, _a in changes] + attributes_changed(module, changes) + [d[0] for d in made]
     restarted, started = apply(module, changed)
     module.exit_json(
         changed=bool(changed or started),
@@ -474,7 +483,11 @@ def main() -> None:
         restarted=restarted,
         started=started,
         rsyslog=said,
-        diff=[text_diff(path, before, after or b"") for path, before, after in changes],
+        diff=[text_diff(path, before, after or b"") for path, before, after in changes]
+        + [
+            {"before_header": path, "after_header": path, "before": before, "after": after}
+            for path, before, after in made
+        ],
     )
 
 

@@ -419,9 +419,9 @@ class FeatureError(Exception):
     before it are still reloaded, enabled and started, then the run fails with it. ``written``: the feature's
     files already written when it failed (changed, diffs), which the result and the reload still count."""
 
-    def __init__(self, message: str, written: tuple[list[str], list[dict]] = ([], [])) -> None:
+    def __init__(self, message: str, written: tuple[list[str], list[dict]] | None = None) -> None:
         super().__init__(message)
-        self.written = written
+        self.written = written or ([], [])
 
 
 def validate(module: AnsibleModule, path: str, command: str, data: bytes, secret: bool = False) -> None:

@@ -354,7 +354,7 @@ def test_a_receiver_whose_interface_towards_alice_is_down_says_so():
     prefix = "lsh" + uuid.uuid4().hex[:5]
     code = (
         f"import sys; sys.path.insert(0, {str(MODULE_UTILS)!r}); import kmsgfollow;"
-        "print(kmsgfollow.hearing_problem(sys.argv[1:]))"
+        "print(kmsgfollow.Hearing().problem(sys.argv[1:]))"
     )
     with veth_namespaces(prefix, ["10.97.0.2/24"], ["10.97.0.1/24"]) as (tx, rx):
 

@@ -242,6 +242,9 @@ def test_a_directory_the_configuration_reads_is_made_with_its_mode_then_left_alo
     wanted = args(host, directories=[{"path": str(spool)}])
     predicted = run(rsyslog_config, capsys, wanted, check_mode=True)
     assert predicted["changed"] and predicted["changed_files"] == [str(spool)] and not spool.exists()
+    assert predicted["diff"] == [
+        {"before_header": str(spool), "after_header": str(spool), "before": "", "after": "(directory, mode 0700)\n"}
+    ]
     first = run(rsyslog_config, capsys, wanted)
     assert first["changed"] and first["restarted"] and oct(spool.stat().st_mode & 0o777) == "0o700"
     assert not run(rsyslog_config, capsys, wanted)["changed"]
@@ -253,3 +256,8 @@ def test_a_directory_the_configuration_reads_is_made_with_its_mode_then_left_alo
     assert gone["changed"] and not spool.exists()
     bad = run(rsyslog_config, capsys, args(host, directories=[{"path": str(spool), "mode": "rwx"}]))
     assert bad["failed"] and "directories[0].mode: 'rwx' is not an octal mode" in bad["msg"]
+    twice = run(rsyslog_config, capsys, args(host, directories=[{"path": str(spool)}, {"path": str(spool)}]))
+    assert twice["failed"] and f"directories[1].path: {spool} is given twice" in twice["msg"]
+    spool.write_text("a file where the spool goes\n")
+    taken = run(rsyslog_config, capsys, args(host, directories=[{"path": str(spool)}]))
+    assert taken["failed"] and f"directories[0].path: {spool} is there and is not a directory" in taken["msg"]

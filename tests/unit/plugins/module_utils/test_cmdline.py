@@ -78,7 +78,7 @@ def grub_cfg(args: str, recovery_args: str) -> str:
     )
 
 
-def test_grub_cfg_check_accepts_the_quoted_form_and_names_what_the_unquoted_one_loses():
+def test_grub_cfg_problems_accepts_the_quoted_form_and_names_what_the_unquoted_one_loses():
     words = netconsole_words(TWO, 7, 10)
     good = grub_cfg(f" 'netconsole={TWO}'  loglevel=7 panic=10", f" 'netconsole={TWO}'")
     assert grub_cfg_problems(good, words) == []
@@ -88,7 +88,7 @@ def test_grub_cfg_check_accepts_the_quoted_form_and_names_what_the_unquoted_one_
     assert grub_cfg_problems("set timeout=0\n", words) == ["no linux command in grub.cfg"]
 
 
-def test_grub_cfg_check_reads_only_this_systems_kernels():
+def test_grub_cfg_problems_reads_only_this_systems_kernels():
     words = netconsole_words(ONE, 7, 0)
     ours = grub_cfg(f"netconsole={ONE} loglevel=7", f"netconsole={ONE}")
     other = "menuentry 'Fedora (on /dev/vdb1)' {\n\tlinux /boot/vmlinuz-6.5 root=/dev/vdb1\n}\n"

@@ -397,31 +397,41 @@ def test_a_route_tells_whether_this_receiver_can_hear_the_address():
 def test_quiet_time_while_this_receiver_cannot_hear_the_friend_is_not_its_silence(tmp_path, capsys):
     alice = friend(tmp_path, {"silence": 60, "addresses": ["192.0.2.7", "2001:db8::7"]})
     alice.watcher.feed_line(f"2026-11-30T05:00:00.000000+00:00 {SRC} 6,1,1000,-;a line", T0)
-    deaf = {"now": "eth1, the interface towards 192.0.2.7, is down"}
+    deaf = {"192.0.2.7": "eth1, the interface towards 192.0.2.7, is down", "2001:db8::7": "no route to 2001:db8::7"}
     asked = []
+    clock = {"now": T0}
 
-    def problem(addresses: list[str]) -> str:
-        asked.append(addresses)
-        return deaf["now"]
+    def ask(address: str) -> str:
+        asked.append(address)
+        return deaf[address]
 
+    hearing = kmsgfollow.Hearing(ask, lambda: clock["now"])
     for second in range(0, 300, 5):  # the receiver's own link is down for five minutes
-        alice.listen(T0 + second, problem)
+        clock["now"] = T0 + second
+        alice.listen(T0 + second, hearing)
         alice.watcher.tick(T0 + second)
     assert [event["kind"] for event in alice.watcher.take()[0]] == ["boot"]  # the first line; no silence
-    assert asked[0] == ["192.0.2.7", "2001:db8::7"] and len(asked) == 30  # every HEARING_EVERY, not every round
-    deaf["now"] = ""
+    assert asked[:2] == ["192.0.2.7", "2001:db8::7"] and len(asked) == 60  # each every HEARING_EVERY, not every round
+    deaf["2001:db8::7"] = ""  # heard again through one of its addresses
     for second in range(300, 420, 5):  # back: a silence is told once the whole silence passed while listening
-        alice.listen(T0 + second, problem)
+        clock["now"] = T0 + second
+        alice.listen(T0 + second, hearing)
         alice.watcher.tick(T0 + second)
     events = alice.watcher.take()[0]
     # deaf as last asked until 295 s (the answer holds until the next question at 300 s): silent from 295 + 60 s
     assert [(event["kind"], event["time"]) for event in events] == [("silence", "2026-11-30T05:05:55.000000+00:00")]
     said = capsys.readouterr().err
-    assert "alice: this receiver cannot hear it: eth1, the interface towards 192.0.2.7, is down" in said
+    assert "alice: this receiver cannot hear it: eth1, the interface towards 192.0.2.7, is down; no route to" in said
     assert said.count("this receiver can hear it again") == 1
 
 
-def test_a_friend_without_addresses_is_never_taken_for_unheard(tmp_path):
+def test_a_friend_without_addresses_or_a_host_that_cannot_tell_is_never_taken_for_unheard(tmp_path, capsys):
     alice = friend(tmp_path, {"silence": 60})
-    alice.listen(T0, lambda addresses: "never asked")
+    alice.listen(T0, kmsgfollow.Hearing(lambda address: "never asked"))
     assert alice.deaf == "" and alice.watcher.up_since == 0.0
+    bob = friend(tmp_path, {"name": "bob", "silence": 60, "addresses": ["fe80::7%eth1"]})
+    hearing = kmsgfollow.Hearing(lambda address: None)  # no ip command, or an answer that is not the kernel's
+    bob.listen(T0, hearing)
+    bob.listen(T0 + 1, hearing)
+    assert bob.deaf == "" and bob.watcher.up_since == 0.0
+    assert capsys.readouterr().err.count("cannot tell whether fe80::7%eth1 can be heard") == 1

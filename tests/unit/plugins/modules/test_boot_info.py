@@ -80,3 +80,15 @@ def test_pstore_records_each_shipped_or_pending_without_making_the_shippers_stat
     again = run(capsys, {"boot": str(tmp_path), "pstore_dir": str(store), "pstore_shipped_dir": str(shipped)})
     assert [record["state"] for record in again["pstore_records"]] == ["shipped", "pending"]
     assert run(capsys, {"boot": str(tmp_path), "pstore_dir": str(tmp_path / "none")})["pstore_records"] == []
+
+
+def test_a_pstore_record_that_cannot_be_read_is_left_out_with_a_warning(tmp_path, capsys):
+    store = tmp_path / "pstore"
+    store.mkdir()
+    (store / "dmesg-ramoops-0").write_text("<0>Kernel panic - not syncing: kept\n")
+    (store / "dmesg-ramoops-1").symlink_to(tmp_path / "gone")  # removed meanwhile (tmpfiles' ageing, say)
+    result = run(capsys, {"boot": str(tmp_path), "pstore_dir": str(store)})
+    assert not result.get("failed") and [r["path"] for r in result["pstore_records"]] == [
+        str(store / "dmesg-ramoops-0")
+    ]
+    assert "dmesg-ramoops-1" in json.dumps(result.get("warnings"))
