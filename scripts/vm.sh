@@ -47,6 +47,17 @@ start() {
         truncate -s 1M "$run/$name-spare.raw"
         extra=(-drive "file=$run/$name-data.raw,if=virtio,format=raw" -drive "file=$run/$name-spare.raw,if=virtio,format=raw")
     fi
+    # The guests' L2 link is UDP between the two QEMU processes, which read their socket only between slices of
+    # TCG emulation: with the default receive buffer (rmem_default, about 208 KiB) a guest's boot burst of
+    # netconsole datagrams overflowed it (the host's Udp RcvbufErrors rose by hundreds) and a reboot went unseen.
+    # QEMU sets no SO_RCVBUF of its own, so the host default is raised for the sockets it opens from now on.
+    local rmem
+    rmem=$(cat /proc/sys/net/core/rmem_default)
+    if [ "$rmem" -lt 8388608 ]; then
+        echo "==> raising net.core.rmem_default from $rmem to 8388608 for the guests' UDP link" >&2
+        sysctl -q -w net.core.rmem_max=$(( $(cat /proc/sys/net/core/rmem_max) > 8388608 ? $(cat /proc/sys/net/core/rmem_max) : 8388608 ))
+        sysctl -q -w net.core.rmem_default=8388608
+    fi
     echo "==> booting $name (TCG, GRUB, ssh on 127.0.0.1:$port)" >&2
     qemu-system-x86_64 -accel tcg -smp 1 -m 1024 -name "$name" \
         -drive "file=$run/$name.qcow2,if=virtio,format=qcow2" "${extra[@]}" \
