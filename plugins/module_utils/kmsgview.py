@@ -1068,9 +1068,28 @@ class ReliableBoot:
         }
 
 
+def _earlier_boot(boots: list[ReliableBoot], when: str) -> ReliableBoot | None:
+    """The boot before the newest that a record of kernel time ``when`` belongs to, if it is one of theirs: after
+    a crash the sender's queue sends what it still held of the boot before (its read position is saved every 100
+    records, so some again) interleaved with the new boot's records, and the numbers of both overlap. A boot's
+    kernel times are its own (one boot ends before the next starts): a record dated within an earlier boot's
+    times, and before the newest boot's first, is that earlier boot's."""
+    newest = boots[-1]
+    if len(boots) < 2 or when >= newest.first_time:  # the usual case, by the text (one sender's format)
+        return None
+    now = parse_time(when)
+    if not now or now >= parse_time(newest.first_time) - REBOOT_SLACK:
+        return None
+    for boot in reversed(boots[:-1]):
+        if parse_time(boot.first_time) - REBOOT_SLACK <= now <= parse_time(boot.last_time) + REBOOT_SLACK:
+            return boot
+    return None
+
+
 def read_reliable(lines: Iterable[str]) -> list[ReliableBoot]:
     """kernel.log lines in arrival order as boots: the numbers start again at each boot, and a replay of numbers
-    already read (same number and text, a kernel time not later than the last) is a duplicate."""
+    already read (same number and text, a kernel time not later than the last) is a duplicate. A record dated
+    within an earlier boot (the sender's queue sending the old boot's rest after a crash) goes to that boot."""
     boots: list[ReliableBoot] = []
     boot: ReliableBoot | None = None
     for line in lines:
@@ -1080,6 +1099,10 @@ def read_reliable(lines: Iterable[str]) -> list[ReliableBoot]:
         recv, source, level, seq, when, text = parsed
         text = text.strip()
         key = hash(text) & 0xFFFFFFFF
+        earlier = _earlier_boot(boots, when) if boots else None
+        if earlier is not None:
+            earlier.take(recv, level, seq, when, text, key)
+            continue
         if boot is None or boot.starts_new(seq, when, key):
             boot = ReliableBoot(len(boots) + 1, recv, source, seq, when)
             boots.append(boot)

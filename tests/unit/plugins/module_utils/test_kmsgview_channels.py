@@ -296,3 +296,18 @@ def test_a_replay_reaching_before_kernel_logs_first_record_extends_the_boot_back
     assert one["from_seq"] == 50 and one["reliable"]["first_seq"] == 50
     assert (one["reliable"]["records"], one["reliable"]["duplicates"]) == (150, 100)
     assert one["netconsole_lost_kept_by_reliable"] == 2 and one["reliable_missing"] == 0
+
+
+def test_the_old_boots_rest_sent_again_after_a_crash_interleaved_with_the_new_boot_goes_to_the_old_boot():
+    """As the kernel scenario saw it after a panic (2026-12-01): the sender's queue, its read position saved every
+    100 records, sends the crashed boot's records 458-527 again, one by one between the new boot's 514-576, and
+    the new boot's 2-513 only after them. Numbers overlap; the kernel times tell the boots apart."""
+    old, new = kernel(records(600), 0), kernel(records(577, "b"), 700)
+    rows = [*old, new[1]]  # the new boot's first to arrive (its number 1)
+    resent, early = old[458:528], new[514:577]
+    for i in range(max(len(resent), len(early))):
+        rows += resent[i : i + 1] + early[i : i + 1]
+    rows += new[2:514]
+    first, second = read_reliable(iter(rows))
+    assert (first.records, first.duplicates, first.missing()) == (600, 70, 0)
+    assert (second.base, second.top, second.records, second.missing(), second.duplicates) == (1, 576, 576, 0, 0)
