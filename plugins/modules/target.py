@@ -341,13 +341,10 @@ def report_features(module: AnsibleModule, reconciler: TargetReconciler, name: s
     return {"features": features, "transmit_errors": counter, "summary": features_summary(name, plan, counter)}
 
 
-def finish(module: AnsibleModule, result: dict) -> None:
-    """Exit with the result and every target now in configfs (one listing instead of a find task per host)."""
-    try:
-        names = sorted(entry.name for entry in os.scandir(CONFIGFS_ROOT) if entry.is_dir(follow_symlinks=False))
-    except OSError:
-        names = []
-    module.exit_json(configfs_targets=names, **result)
+def finish(module: AnsibleModule, result: dict, store: ConfigfsStore | None = None) -> None:
+    """Exit with the result and every target now in configfs (one listing instead of a find task per host); none
+    where configfs was not reached."""
+    module.exit_json(configfs_targets=store.names() if store is not None else [], **result)
 
 
 def main() -> None:
@@ -402,7 +399,7 @@ def main() -> None:
         if not present:
             changed, before = reconciler.absent()
             result.update(changed=changed, diff={"before": format_state(before), "after": ""})
-            finish(module, result)
+            finish(module, result, reconciler.store)
         release = os.uname().release
         takes_over = kernel_takes_over_cmdline_targets(release)
         # A command line target is invisible in configfs until mkdir attaches it (6.7+) or for good (before 6.7).
@@ -413,13 +410,13 @@ def main() -> None:
                     msg=f"the kernel command line already runs this target; this kernel ({release}) "
                     f"cannot show it in configfs, so {name} is not created twice",
                 )
-                finish(module, result)
+                finish(module, result, reconciler.store)
             if module.check_mode:
                 result.update(
                     from_cmdline=True,
                     msg=f"the kernel command line already runs this target; {name} would be attached to it as is",
                 )
-                finish(module, result)
+                finish(module, result, reconciler.store)
         sysdata = {k: v for k, v in (params["sysdata"] or {}).items() if v is not None}
         changed, before, after = reconciler.present(
             desired_attributes(wanted),
@@ -442,7 +439,7 @@ def main() -> None:
         diff={"before": format_state(before), "after": format_state(after)},
     )
     result.update(report_features(module, reconciler, name))
-    finish(module, result)
+    finish(module, result, reconciler.store)
 
 
 if __name__ == "__main__":
