@@ -144,8 +144,13 @@ def main() -> None:
         module.exit_json(changed=False, present=False, mount_point="", fstype="", method="none")
     with open("/proc/self/mounts", encoding="utf-8") as handle:
         mount = mount_of(os.path.realpath(path), parse_mounts(handle.read()))
-    result = {"changed": bool(command), "present": True, "mount_point": mount.target, "fstype": mount.fstype}
-    result["method"] = "none"
+    result = {
+        "changed": bool(command),
+        "present": True,
+        "mount_point": mount.target,
+        "fstype": mount.fstype,
+        "method": "none",
+    }
     if module.check_mode:
         module.exit_json(**result)
     if command:
