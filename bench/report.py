@@ -27,18 +27,21 @@ import kmsgview
 def day_lines(day: int, count: int, plain_every: int = 5) -> list[str]:
     stamp = f"2026-11-{day + 1:02d}T"
     rows = []
+    seq = 0  # the extended target's numbers: one per extended record, none lost (plain lines have none)
     for i in range(count):
         recv = f"{stamp}{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:06d}+00:00 172.30.77.21 "
         if i == 0:
             rows.append(recv + "5,0,0,-;Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) #1 SMP")
         elif plain_every and i % plain_every == 0:
             rows.append(recv + f"[{i / 1000:12.6f}] eth0: NIC Link is Up 1000 Mbps Full Duplex, Flow Control: RX/TX")
+            continue
         elif i % 50000 == 7:
-            rows.append(recv + f"4,{i},{i * 1000},-;WARNING: CPU: 1 PID: 42 at net/core/dev.c:1 f+0x1/0x2")
+            rows.append(recv + f"4,{seq},{i * 1000},-;WARNING: CPU: 1 PID: 42 at net/core/dev.c:1 f+0x1/0x2")
         elif i % 50000 == 8:
-            rows.append(recv + f"4,{i},{i * 1000 + 1},-;---[ end trace 0000000000000000 ]---")
+            rows.append(recv + f"4,{seq},{i * 1000 + 1},-;---[ end trace 0000000000000000 ]---")
         else:
-            rows.append(recv + f"6,{i},{i * 1000},-;usb 1-1: new high-speed USB device number {i % 128} using xhci_hcd")
+            rows.append(recv + f"6,{seq},{i * 1000},-;usb 1-1: new high-speed USB device number {i % 128} using xhci_hcd")
+        seq += 1
     return rows
 
 
