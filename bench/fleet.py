@@ -202,6 +202,9 @@ def main() -> int:
     parser.add_argument("--table", action="store_true", help="print the table of the last results and stop")
     args = parser.parse_args()
     if args.table:
+        if not RESULTS.exists():
+            print(f"no results in {RESULTS} yet: run make bench-fleet first", file=sys.stderr)
+            return 1
         print_table(json.loads(RESULTS.read_text()))
         return 0
     sizes = sorted(int(s) for s in args.sizes.split(","))
