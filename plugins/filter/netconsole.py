@@ -11,10 +11,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import as_bool, as_int, as_list, as_mapping
 from ansible_collections.logswap.netconsole.plugins.module_utils.features import counter_change
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
-    missing_readers,
     receiver_state,
+    refusals,
     validate_friends,
     validate_receiver,
+    without_secrets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.heartbeat import heartbeat_settings
 from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan
@@ -33,7 +34,6 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole impo
     validate_targets,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.nftrules import blocking_chains
-from ansible_collections.logswap.netconsole.plugins.module_utils.relp import tcp_port
 from ansible_collections.logswap.netconsole.plugins.module_utils.repair import repair_settings, repair_targets
 from ansible_collections.logswap.netconsole.plugins.module_utils.topology import (
     Sender,
@@ -100,29 +100,30 @@ def receiver_friends(friends: object, variable: str = "receiver_friends") -> lis
         raise AnsibleFilterError(str(exc)) from None
 
 
-def receiver_settings(settings: object, os_family: str = "Debian") -> dict:
-    """Every receiver role variable checked in one place (see module_utils.friends.validate_receiver)."""
+def receiver_settings(settings: object, os_family: str = "Debian", secrets: object = True) -> dict:
+    """Every receiver role variable checked in one place (see module_utils.friends.validate_receiver);
+    secrets=false leaves the friends' webhook URLs out (for a fact that -v may print)."""
     try:
         if not isinstance(settings, dict):
             raise NetconsoleError(f"receiver settings: expected a mapping, got {type(settings).__name__}")
-        return validate_receiver(settings, str(os_family))
+        checked = validate_receiver(settings, str(os_family))
+        return checked if as_bool(secrets, "secrets") else without_secrets(checked)
     except NetconsoleError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
-def receiver_state_of(checked: object, relp_port: object = None) -> dict:
+def receiver_state_of(checked: object) -> dict:
     """The fact receiver_state (module_utils.friends.receiver_state) from receiver_settings' result."""
-    if not isinstance(checked, dict) or "friends" not in checked:
+    if not isinstance(checked, dict) or "friends" not in checked or "relp" not in checked:
         raise AnsibleFilterError("receiver_state: expected the result of the receiver_settings filter")
-    try:
-        port = None if relp_port in (None, "") else tcp_port(relp_port, "receiver_relp_port")
-    except NetconsoleError as exc:
-        raise AnsibleFilterError(str(exc)) from None
-    return receiver_state(checked, port)
+    return receiver_state(checked)
 
 
-def receiver_missing_readers(friends: list[dict], unknown: object, variable: str = "receiver_friends") -> list[str]:
-    return missing_readers(friends, unknown or (), variable)
+def receiver_refusals(checked: object) -> dict:
+    """config_check's refuse option for receiver_settings' result (module_utils.friends.refusals)."""
+    if not isinstance(checked, dict) or "friends" not in checked:
+        raise AnsibleFilterError("receiver_refusals: expected the result of the receiver_settings filter")
+    return refusals(checked)
 
 
 def _as_dicts(targets: list[Target]) -> list[dict]:
@@ -361,7 +362,7 @@ class FilterModule:
     def filters(self) -> dict:
         return {
             "receiver_friends": receiver_friends,
-            "receiver_missing_readers": receiver_missing_readers,
+            "receiver_refusals": receiver_refusals,
             "receiver_settings": receiver_settings,
             "receiver_state": receiver_state_of,
             "netconsole_targets": netconsole_targets,

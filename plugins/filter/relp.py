@@ -15,6 +15,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.relp import (
     queue_name,
     tcp_port,
     validate_relp_targets,
+    validate_sender_relp,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import (
     check_fingerprint,
@@ -88,6 +89,7 @@ class FilterModule:
             "relp_peers": _filter(relp_peers),
             "relp_targets": _filter(relp_targets),
             "relp_targets_checked": _filter(validate_relp_targets),
+            "sender_relp_settings": _filter(validate_sender_relp),
             "relp_queue_name": _filter(queue_name),
             "tcp_port": _filter(tcp_port),
             "tls_fingerprints": _filter(check_fingerprints),

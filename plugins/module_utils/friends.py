@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import posixpath
 import re
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     NetconsoleError,
@@ -25,6 +25,12 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import ALERT_KINDS
 from ansible_collections.logswap.netconsole.plugins.module_utils.logcap import cap_plan, check_path
+from ansible_collections.logswap.netconsole.plugins.module_utils.relp import DEFAULT_CERT as RELP_CERT
+from ansible_collections.logswap.netconsole.plugins.module_utils.relp import DEFAULT_KEY as RELP_KEY
+from ansible_collections.logswap.netconsole.plugins.module_utils.relp import DEFAULT_PORT as RELP_PORT
+from ansible_collections.logswap.netconsole.plugins.module_utils.relp import tcp_port
+from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import check_fingerprints
+from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import check_path as check_config_path
 
 # A friend's name becomes a directory name and an rsyslog action name.
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -186,18 +192,6 @@ def validate_friends(friends: object, variable: str = "receiver_friends") -> lis
     return result
 
 
-def missing_readers(friends: list[dict], unknown: Container[str], variable: str = "receiver_friends") -> list[str]:
-    """Messages for readers that have no account on this host (``unknown``: the names the host does not know,
-    config_check's missing.users)."""
-    return [
-        f"{variable}[{friend['name']}].readers: user {user!r} does not exist on this host; "
-        "create the account first (or remove it from readers)"
-        for friend in friends
-        for user in friend["readers"]
-        if user in unknown
-    ]
-
-
 def check_log_root(value: object, variable: str = "receiver_log_root") -> str:
     text = check_pattern(
         value, _PATH_RE, variable, "an absolute path of letters, digits and '_.+@,:=-' (no spaces, quotes or globs)"
@@ -324,6 +318,33 @@ def validate_events(settings: Mapping, friends: list[dict]) -> dict:
     }
 
 
+def validate_relp(settings: Mapping) -> dict:
+    """The reliable channel's receiver variables: ``on``, ``port``, ``key``, ``cert``, ``peers``. A variable
+    missing from ``settings`` takes its role default (the channel off)."""
+    enabled = as_bool(settings.get("receiver_relp", False), "receiver_relp")
+    peers = check_fingerprints(settings.get("receiver_relp_peers", []), "receiver_relp_peers")
+    if enabled and not peers:
+        raise NetconsoleError(
+            "receiver_relp: the reliable channel is on but receiver_relp_peers is empty, so no friend could "
+            "connect; give the friends' certificate fingerprints, or set receiver_relp to false"
+        )
+    return {
+        "on": enabled,
+        "port": tcp_port(settings.get("receiver_relp_port", RELP_PORT), "receiver_relp_port"),
+        "key": check_config_path(settings.get("receiver_relp_key", RELP_KEY), "receiver_relp_key"),
+        "cert": check_config_path(settings.get("receiver_relp_cert", RELP_CERT), "receiver_relp_cert"),
+        "peers": peers,
+    }
+
+
+def without_secrets(checked: dict) -> dict:
+    """validate_receiver's result without the friends' webhook URLs (they may carry a token): what may be shown.
+    A webhook that is set reads "(set)"."""
+    events = dict(checked["events"])
+    events["friends"] = [dict(friend, webhook="(set)" if friend["webhook"] else "") for friend in events["friends"]]
+    return dict(checked, events=events)
+
+
 def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
     """Every receiver role variable, checked, in one place: ``settings`` maps each variable name to its value."""
     friends = validate_friends(settings.get("receiver_friends"))
@@ -365,6 +386,56 @@ def validate_receiver(settings: Mapping, os_family: str = "Debian") -> dict:
         "firewall": firewall,
         "cap": cap_plan(settings.get("receiver_friend_max_bytes"), settings.get("receiver_log_root")),
         "events": validate_events(settings, friends),
+        "relp": validate_relp(settings),
+    }
+
+
+def refusals(checked: Mapping) -> dict:
+    """config_check's ``refuse`` for validate_receiver's result: what the host must have and accept, in words that
+    name the receiver variables (every missing account, group or program, every refusal, in one message)."""
+    users: dict[str, list[str]] = {}
+    for friend in checked["friends"]:
+        for user in friend["readers"]:
+            users.setdefault(user, []).append(
+                f"receiver_friends[{friend['name']}].readers: user {user!r} does not exist on this host; "
+                "create the account first (or remove it from readers);"
+            )
+    owner, group, events = checked["log_owner"], checked["log_group"], checked["events"]
+    users.setdefault(owner, []).append(f"receiver_log_owner: user {owner!r} does not exist on this host;")
+    return {
+        "users": {user: " ".join(words) for user, words in users.items()},
+        "groups": {group: f"receiver_log_group: group {group!r} does not exist on this host;"},
+        "executables": {
+            events["sendmail"]: (
+                f"receiver_alerts: some friends get alert mails, but receiver_alert_sendmail {events['sendmail']} "
+                "is not an executable on this host; install an MTA (exim4, postfix, or msmtp-mta to relay to a "
+                "smarthost) or point receiver_alert_sendmail at its sendmail, or give those friends a webhook instead."
+            )
+        },
+        "unescaping": (
+            "turns off escapeControlCharactersOnReceive; friends' datagrams could then put terminal escape sequences "
+            "into the files their readers view. Remove that setting, or receive netconsole on another host."
+        ),
+        "includes": (
+            "/etc/rsyslog.conf does not include /etc/rsyslog.d/*.conf, so rsyslog would never read the role's "
+            "drop-in; add the include (Debian's and RHEL's default configuration has it)."
+        ),
+        "rsyslog": (
+            "rsyslogd -N1 refused rsyslog's configuration with the role's new drop-in (from receiver_friends, "
+            "receiver_port, receiver_bind_address, receiver_log_root, receiver_log_owner, receiver_log_group, "
+            "receiver_rcvbuf, receiver_input_options; with the reliable channel also receiver_relp_port, "
+            "receiver_relp_peers, receiver_relp_key, receiver_relp_cert); nothing was changed. Another drop-in may "
+            "already load imudp or imrelp with module() or bind the port. rsyslogd said:"
+        ),
+        "logrotate": (
+            "logrotate -d refused the role's logrotate configuration (from receiver_log_root, "
+            "receiver_logrotate_rotate, receiver_logrotate_maxage, receiver_logrotate_maxsize, receiver_log_owner, "
+            "receiver_log_group); nothing was changed. logrotate said:"
+        ),
+        "nftables": (
+            "nft -c refused the role's firewall table (from receiver_friends addresses and receiver_port, with "
+            "receiver_firewall true); nothing was changed. nft said:"
+        ),
     }
 
 
@@ -373,16 +444,18 @@ CONSOLE_LOG = "console.log"  # netconsole's datagrams
 KERNEL_LOG = "kernel.log"  # the reliable channel's records
 
 
-def receiver_state(checked: Mapping, relp_port: int | None = None) -> dict:
-    """What the receiver role exports as the fact ``receiver_state``: its friends, their files and its ports.
+def receiver_state(checked: Mapping) -> dict:
+    """What the receiver role exports as the fact ``receiver_state``: its friends, their files and its ports
+    (the RELP port None where the reliable channel is off).
 
-    ``checked`` is :func:`validate_receiver`'s result; ``relp_port`` the reliable channel's port, None when it is
-    off. Playbooks and tests read the files here instead of building ``<log root>/<name>/console.log`` again.
+    ``checked`` is :func:`validate_receiver`'s result. Playbooks and tests read the files here instead of
+    building ``<log root>/<name>/console.log`` again.
     """
     root = checked["log_root"]
+    relp = checked["relp"]
     return {
         "log_root": root,
-        "ports": {"udp": checked["port"], "relp": relp_port},
+        "ports": {"udp": checked["port"], "relp": relp["port"] if relp["on"] else None},
         "friends": [dict(friend) for friend in checked["friends"]],
         "files": {
             friend["name"]: {

@@ -13,15 +13,23 @@ import re
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.checks import (
     NetconsoleError,
+    as_bool,
     as_list,
     as_mapping,
     check_keys,
     check_pattern,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.netconsole import normalize_ip, validate_port
-from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import check_fingerprint
+from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import (
+    check_fingerprint,
+    check_path,
+    check_size,
+)
 
 DEFAULT_PORT = 2514
+# where the roles keep this host's key and certificate by default (receiver_relp_key, receiver_relp_cert)
+DEFAULT_KEY = "/etc/logswap-netconsole/relp-key.pem"
+DEFAULT_CERT = "/etc/logswap-netconsole/relp-cert.pem"
 TARGET_KEYS = ("name", "address", "port", "fingerprint")
 # rsyslog action and queue file names are built from it
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -77,3 +85,20 @@ def validate_relp_targets(value: object, variable: str = "sender_relp_targets", 
             "and certificate fingerprint, or set sender_relp to false"
         )
     return checked
+
+
+def validate_sender_relp(settings: object) -> dict:
+    """The sender's reliable-channel variables, each checked and named: ``on``, ``kmsg`` (forward the kernel log),
+    ``targets`` (at least one when on), ``queue_max_disk`` (bytes), ``key``, ``cert``. ``settings`` maps each
+    variable name (sender_relp, sender_relp_kernel_input, sender_relp_targets, sender_relp_queue_max_disk,
+    sender_relp_key, sender_relp_cert) to its value."""
+    given = as_mapping(settings, "sender reliable-channel settings")
+    enabled = as_bool(given.get("sender_relp"), "sender_relp")
+    return {
+        "on": enabled,
+        "kmsg": as_bool(given.get("sender_relp_kernel_input"), "sender_relp_kernel_input"),
+        "targets": validate_relp_targets(given.get("sender_relp_targets"), "sender_relp_targets", enabled),
+        "queue_max_disk": check_size(given.get("sender_relp_queue_max_disk"), "sender_relp_queue_max_disk"),
+        "key": check_path(given.get("sender_relp_key"), "sender_relp_key"),
+        "cert": check_path(given.get("sender_relp_cert"), "sender_relp_cert"),
+    }

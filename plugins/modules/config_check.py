@@ -16,8 +16,8 @@ description:
     removed whatever happens.
   - Also says which of the host's other rsyslog files turn off C(escapeControlCharactersOnReceive) and whether the
     main configuration includes the drop-in directory at all.
-  - It reports what the programs said and never fails for it; the caller decides what to refuse and names its own
-    variables (the receiver role refuses with every problem at once, before anything changes).
+  - It reports what the programs said. With O(refuse) it fails with every problem O(refuse) names at once, each in
+    the caller's words (the receiver role's messages name its variables); without it, it never fails for a finding.
   - Also says which of the accounts, groups and programs the new configuration names do not exist on the host
     (the log owner, the readers granted by ACL, the local MTA's sendmail).
   - One module run for what takes fifteen (getent, stat, find, slurp, tempfile, copies, templates, three commands,
@@ -65,6 +65,16 @@ options:
     description: The drop-in directory the main configuration includes.
     type: path
     default: /etc/rsyslog.d
+  refuse:
+    description:
+      - Fail with every problem found that a key here names, each in the words given (the checks all run first).
+      - V(users), V(groups), V(executables) map a name to the message for it missing (a name without one gets
+        "user 'x' does not exist on this host.").
+      - V(unescaping) follows the files that turn off escapeControlCharactersOnReceive; V(includes) is said when
+        the main configuration does not include O(rsyslog_dir); V(rsyslog), V(logrotate), V(nftables) are
+        followed by what the program said when it refused.
+      - Not given, the module reports and never fails for a finding.
+    type: dict
 extends_documentation_fragment:
   - logswap.netconsole.attributes
 attributes:
@@ -90,6 +100,15 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: checked.rsyslog.rc == 0
     fail_msg: "rsyslogd -N1 said: {{ checked.rsyslog.output }}"
+
+- name: Check, and fail with every problem in one message
+  logswap.netconsole.config_check:
+    rsyslog_dropins:
+      30-logswap-netconsole.conf: "{{ lookup('ansible.builtin.template', 'rsyslog.conf.j2') }}"
+    users: [alice]
+    refuse:
+      users: {alice: "receiver_readers: user 'alice' does not exist on this host."}
+      rsyslog: "rsyslogd -N1 refused the new drop-in (from receiver_port). rsyslogd said:"
 """
 
 RETURN = r"""
@@ -138,6 +157,8 @@ import tempfile
 from collections.abc import Callable
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.configcheck import REFUSE_KEYS, refusals
 
 UNESCAPING = re.compile(r"(?im)^[^#\n]*escapecontrolcharactersonreceive\W*(off|0)\b")
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,249}\.conf")
@@ -216,6 +237,7 @@ def main() -> None:
             "executables": {"type": "list", "elements": "path", "default": []},
             "rsyslog_conf": {"type": "path", "default": "/etc/rsyslog.conf"},
             "rsyslog_dir": {"type": "path", "default": "/etc/rsyslog.d"},
+            "refuse": {"type": "dict"},
         },
         supports_check_mode=True,
     )
@@ -226,6 +248,9 @@ def main() -> None:
         module.fail_json(
             msg=f"rsyslog_dropins/rsyslog_omit: {', '.join(map(repr, bad))} is not a plain file name ending in .conf"
         )
+    unknown_keys = sorted(set(params["refuse"] or {}) - set(REFUSE_KEYS))
+    if unknown_keys:
+        module.fail_json(msg=f"refuse: unknown keys {', '.join(unknown_keys)}; give some of {', '.join(REFUSE_KEYS)}")
     if not os.path.isfile(params["rsyslog_conf"]):
         module.fail_json(msg=f"rsyslog_conf: {params['rsyslog_conf']} is not a file; is rsyslog installed?")
     main_text = read(params["rsyslog_conf"])
@@ -254,6 +279,9 @@ def main() -> None:
             result["nftables"] = run(module, ["nft", "-c", "-f", os.path.join(scratch, "nftables.nft")], {})
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    problems = refusals(result, params["refuse"]) if params["refuse"] else []
+    if problems:
+        module.fail_json(msg=" ".join(problems), **result)
     module.exit_json(**result)
 
 

@@ -48,8 +48,16 @@ SETTINGS = {
 }
 
 
+FINGERPRINT = "SHA512:" + ":".join(["AB"] * 64)
+
+
 def state(relp_port=None):
-    return receiver_state_of(receiver_settings(SETTINGS), relp_port)
+    relp = (
+        {}
+        if relp_port is None
+        else {"receiver_relp": True, "receiver_relp_port": relp_port, "receiver_relp_peers": [FINGERPRINT]}
+    )
+    return receiver_state_of(receiver_settings({**SETTINGS, **relp}))
 
 
 def test_receiver_state_names_each_friends_files_and_the_ports():
@@ -64,6 +72,20 @@ def test_receiver_state_names_each_friends_files_and_the_ports():
     assert [f["name"] for f in s["friends"]] == ["ann"]
     with pytest.raises(AnsibleFilterError, match=r"^receiver_relp_port: 0 is not a TCP port"):
         state(0)
+    with pytest.raises(
+        AnsibleFilterError, match=r"^receiver_relp: the reliable channel is on but receiver_relp_peers is empty"
+    ):
+        receiver_settings({**SETTINGS, "receiver_relp": "yes"})
+
+
+def test_the_settings_shown_leave_the_webhook_urls_out():
+    alerts = {"ann": {"webhook": "https://hooks.example/T0KEN"}}
+    shown = receiver_settings({**SETTINGS, "receiver_alerts": alerts}, "Debian", False)
+    assert shown["events"]["friends"][0]["webhook"] == "(set)"
+    assert "T0KEN" not in str(shown)
+    assert receiver_settings({**SETTINGS, "receiver_alerts": alerts})["events"]["friends"][0]["webhook"].endswith(
+        "T0KEN"
+    )
 
 
 def test_each_canary_goes_to_the_file_the_receiver_files_this_host_in():

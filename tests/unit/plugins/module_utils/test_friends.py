@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.logswap.netconsole.plugins.module_utils import configcheck
 from ansible_collections.logswap.netconsole.plugins.module_utils.friends import (
-    missing_readers,
+    refusals,
     validate_friends,
     validate_receiver,
 )
@@ -57,14 +58,6 @@ def test_bad_friends_name_the_variable(friends, needle):
     with pytest.raises(NetconsoleError) as info:
         validate_friends(friends)
     assert needle in str(info.value)
-
-
-def test_missing_readers_are_listed_by_friend():
-    friends = validate_friends([{"name": "a", "addresses": ["192.0.2.1"], "readers": ["alice", "ghost"]}])
-    assert missing_readers(friends, ["ghost", "nobody-else"]) == [
-        "receiver_friends[a].readers: user 'ghost' does not exist on this host; "
-        "create the account first (or remove it from readers)"
-    ]
 
 
 # Every receiver variable, checked in one place (validate_receiver) -------------------------------------------
@@ -170,3 +163,59 @@ def test_alerts_come_out_per_friend_with_the_defaults_filled_in():
         "webhook": "https://[2001:db8::5]:8443/h?t=1",
     }
     assert (bob["alert_on"], bob["silence"], bob["mail"], bob["webhook"]) == (["panic", "silence"], 600, [], "")
+
+
+# What config_check refuses, in the receiver's words (refusals) ---------------------------------------------
+
+
+def _found(users=(), groups=(), executables=(), unescaping=(), includes=True, rsyslog=0, output="") -> dict:
+    """config_check's result with the given findings."""
+    return {
+        "missing": {"users": list(users), "groups": list(groups), "executables": list(executables)},
+        "unescaping": list(unescaping),
+        "includes_dropins": includes,
+        "rsyslog": {"rc": rsyslog, "output": output},
+        "logrotate": {"rc": 0, "errors": []},
+        "nftables": {"rc": 0, "output": ""},
+    }
+
+
+def test_each_missing_reader_is_named_by_friend_and_every_problem_is_said_at_once():
+    friends = [
+        {"name": "a", "addresses": ["192.0.2.1"], "readers": ["alice", "ghost"]},
+        {"name": "b", "addresses": ["192.0.2.2"], "readers": ["ghost"]},
+    ]
+    checked = validate_receiver({**DEFAULTS, "receiver_friends": friends})
+    refuse = refusals(checked)
+    said = configcheck.refusals(_found(users=["ghost"], rsyslog=1, output="error on line 3"), refuse)
+    assert said[0] == (
+        "receiver_friends[a].readers: user 'ghost' does not exist on this host; create the account first (or remove "
+        "it from readers); receiver_friends[b].readers: user 'ghost' does not exist on this host; create the account "
+        "first (or remove it from readers);"
+    )
+    assert said[1].startswith("rsyslogd -N1 refused") and said[1].endswith("rsyslogd said: error on line 3")
+    assert len(said) == 2
+
+
+def test_a_host_that_has_everything_and_accepts_the_configuration_is_not_refused():
+    checked = validate_receiver({**DEFAULTS, "receiver_friends": SCENARIO_FRIENDS})
+    assert configcheck.refusals(_found(), refusals(checked)) == []
+    # the owner and group by their own variables; files that unescape listed before the reason
+    said = configcheck.refusals(
+        _found(
+            users=[checked["log_owner"]],
+            groups=[checked["log_group"]],
+            unescaping=["/etc/rsyslog.d/x.conf"],
+            includes=False,
+        ),
+        refusals(checked),
+    )
+    assert said[0] == f"receiver_log_owner: user {checked['log_owner']!r} does not exist on this host;"
+    assert said[1] == f"receiver_log_group: group {checked['log_group']!r} does not exist on this host;"
+    assert said[2].startswith("/etc/rsyslog.d/x.conf turns off escapeControlCharactersOnReceive")
+    assert said[3].startswith("/etc/rsyslog.conf does not include /etc/rsyslog.d/*.conf")
+
+
+def test_findings_the_caller_does_not_refuse_are_left_alone():
+    assert configcheck.refusals(_found(users=["ghost"], rsyslog=1), {"groups": {}}) == []
+    assert configcheck.refusals(_found(users=["ghost"]), {"users": {}}) == ["user 'ghost' does not exist on this host."]

@@ -6,6 +6,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.checks import N
 from ansible_collections.logswap.netconsole.plugins.module_utils.relp import (
     tcp_port,
     validate_relp_targets,
+    validate_sender_relp,
 )
 from ansible_collections.logswap.netconsole.plugins.module_utils.tls_identity import fingerprint
 
@@ -53,3 +54,37 @@ def test_the_channel_on_needs_a_friend_and_off_takes_none():
     assert validate_relp_targets([], required=False) == []
     with pytest.raises(NetconsoleError, match=r"^sender_relp: the reliable channel is on but sender_relp_targets is e"):
         validate_relp_targets([], "sender_relp_targets", True)
+
+
+SENDER = {
+    "sender_relp": "yes",
+    "sender_relp_kernel_input": "false",
+    "sender_relp_targets": [{"name": "bob", "address": "192.0.2.2", "fingerprint": FP["b"]}],
+    "sender_relp_queue_max_disk": "2m",
+    "sender_relp_key": "/etc/k.pem",
+    "sender_relp_cert": "/etc/c.pem",
+}
+
+
+def test_the_senders_channel_settings_are_checked_together_as_written():
+    checked = validate_sender_relp(SENDER)
+    assert (checked["on"], checked["kmsg"], checked["queue_max_disk"]) == (True, False, 2 * 1024 * 1024)
+    assert checked["targets"][0]["port"] == 2514 and checked["cert"] == "/etc/c.pem"
+    assert validate_sender_relp({**SENDER, "sender_relp": False, "sender_relp_targets": []})["targets"] == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("sender_relp", "maybe"),
+        ("sender_relp_kernel_input", None),
+        ("sender_relp_targets", []),
+        ("sender_relp_queue_max_disk", "1 g"),
+        ("sender_relp_key", "relative.pem"),
+        ("sender_relp_cert", '/etc/c.pem" action(type="omfile'),
+    ],
+)
+def test_each_bad_sender_channel_value_is_refused_naming_its_variable(variable, value):
+    expected = "sender_relp" if variable == "sender_relp_targets" else variable
+    with pytest.raises(NetconsoleError, match=rf"^{expected}: "):
+        validate_sender_relp({**SENDER, variable: value})
