@@ -40,7 +40,8 @@ def day_lines(day: int, count: int, plain_every: int = 5) -> list[str]:
         elif i % 50000 == 8:
             rows.append(recv + f"4,{seq},{i * 1000 + 1},-;---[ end trace 0000000000000000 ]---")
         else:
-            rows.append(recv + f"6,{seq},{i * 1000},-;usb 1-1: new high-speed USB device number {i % 128} using xhci_hcd")
+            text = f"usb 1-1: new high-speed USB device number {i % 128} using xhci_hcd"
+            rows.append(recv + f"6,{seq},{i * 1000},-;{text}")
         seq += 1
     return rows
 

@@ -13,7 +13,8 @@ def _missing(found: Mapping, refuse: Mapping, key: str, what: str) -> list[str]:
     words = refuse.get(key)
     if words is None:
         return []
-    return [words.get(name) or f"{what} {name!r} does not exist on this host." for name in found["missing"][key]]
+    names = dict.fromkeys(found["missing"][key])  # each once, in order (the owner may be a reader too)
+    return [words.get(name) or f"{what} {name!r} does not exist on this host." for name in names]
 
 
 def refusals(found: Mapping, refuse: Mapping) -> list[str]:

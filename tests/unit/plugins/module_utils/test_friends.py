@@ -219,3 +219,7 @@ def test_a_host_that_has_everything_and_accepts_the_configuration_is_not_refused
 def test_findings_the_caller_does_not_refuse_are_left_alone():
     assert configcheck.refusals(_found(users=["ghost"], rsyslog=1), {"groups": {}}) == []
     assert configcheck.refusals(_found(users=["ghost"]), {"users": {}}) == ["user 'ghost' does not exist on this host."]
+    # an account named twice (the log owner is a reader too) is said once
+    assert configcheck.refusals(_found(users=["ghost", "ghost"]), {"users": {}}) == [
+        "user 'ghost' does not exist on this host."
+    ]
