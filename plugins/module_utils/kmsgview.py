@@ -350,6 +350,7 @@ class Boot:
         self.tail: collections.deque[Record] = collections.deque(maxlen=LAST_WORDS)
         self.events: list[Event] = []
         self.max_seq: int | None = None
+        self.max_seq_ts: int | None = None  # the kernel time of the record numbered max_seq
         self.first_seq: int | None = None  # a late record lies between this boot's first and highest numbers
         self.last_ts: int | None = None
         self.last_msgid: dict[str, int] = {}
@@ -499,6 +500,18 @@ class Story:
                         boot.filled.append(seq)
                 else:
                     boot = self._new_boot(record, "sequence reset")
+            elif (
+                top is not None
+                and seq > top + 1
+                and record.ts is not None
+                and boot.max_seq_ts is not None
+                and record.ts + 1_000_000 < boot.max_seq_ts
+            ):
+                # a number past a gap from a kernel time more than a second before the highest's: a reboot whose
+                # first records were lost, its numbers past the last boot's (within a boot, numbers and times grow
+                # together; a plain line's time is not compared, it may be a stale copy). Without a gap it is not
+                # seen (the bulk reader compares times only where numbers jump).
+                boot = self._new_boot(record, "timestamp reset")
         elif record.ts is not None and boot.last_ts is not None and record.ts + 1_000_000 < boot.last_ts:
             boot = self._new_boot(record, "timestamp reset")
         self._take(boot, record)
@@ -565,6 +578,7 @@ class Story:
                 boot.sample[seq] = record.text
             if top is None or seq > top:
                 boot.max_seq = seq
+                boot.max_seq_ts = record.ts
             if boot.first_seq is None:
                 boot.first_seq = seq
             boot._seen[seq % RING] = (seq, record.ts, record.text)
@@ -865,9 +879,25 @@ class _Run:
         if top is not None and self.seqs[ext] <= top:
             return self.row(ext)
         at = bisect.bisect_right(self.backs, ext)
-        if at < len(self.backs) and self.backs[at] < ext_end:
-            return self.row(self.backs[at])
-        return end
+        if at < len(self.backs) and self.backs[at] < ext_end:  # a number going back ends the step there
+            ext_end, end = self.backs[at], self.row(self.backs[at])
+        back = self.time_back(boot, ext, ext_end)
+        return end if back is None else back
+
+    def time_back(self, boot: Boot, ext: int, ext_end: int) -> int | None:
+        """The row of the first extended line of ext..ext_end-1 whose kernel time is more than a second before that
+        of the record numbered before it, where its number jumps (or the step begins: the boot's highest): a reboot
+        whose first records were lost and whose numbers go on past the last boot's. Checked only there, so the
+        usual line costs nothing more."""
+        times, last, top = self.times, boot.max_seq_ts, boot.max_seq
+        if last is not None and self.seqs[ext] > top + 1 and int(times[self.row(ext)]) + 1_000_000 < last:
+            return self.row(ext)
+        jumps = self.jumps
+        for at in range(bisect.bisect_right(jumps, ext), bisect.bisect_left(jumps, ext_end)):
+            i = jumps[at]
+            if int(times[self.row(i)]) + 1_000_000 < int(times[self.row(i - 1)]):
+                return self.row(i)
+        return None
 
     def row(self, ext: int) -> int:
         return ext if self.rows is None else self.rows[ext]
@@ -879,6 +909,7 @@ class _Run:
         if boot.first_seq is None:
             boot.first_seq = seqs[ext]
         boot.max_seq = last
+        boot.max_seq_ts = int(self.times[self.row(ext_end - 1)])
         if top is None:
             top = seqs[ext] - 1  # no gap before a boot's first number
         missing = last - top - (ext_end - ext)

@@ -525,6 +525,11 @@ def varied_month(rng: random.Random, days: int, per_day: int) -> list[list[str]]
             elif roll < 0.88:
                 seq += 1
                 new = [f"6.12.95+deb12-amd64,12,{seq},{kernel_us},-;with release"]
+            elif roll < 0.885:
+                # a reboot whose first records were lost: the numbers go on, the kernel time starts again
+                seq += rng.randint(2, 40)
+                kernel_us = rng.randint(1_000_000, 4_000_000)
+                new = [f"6,{seq},{kernel_us},-;after a lost boot start"]
             elif roll < 0.89 and len(sent) > 12:
                 new = sent[-12:]  # the replay when a target is enabled
             elif roll < 0.90:
@@ -585,6 +590,25 @@ def test_a_gap_right_after_a_run_is_counted_where_it_is(tmp_path):
         {"time": at(2), "kind": "seq", "after": 50, "missing": 2},
         {"time": at(4), "kind": "seq", "after": 60, "missing": 9},
     ]
+
+
+def test_a_reboot_whose_first_records_were_lost_is_seen_though_the_numbers_go_on(tmp_path):
+    # boot 1 up to number 60 at about 90 s; the next boot's first 80 records lost (netconsole came up late), its
+    # first to arrive numbered 141 at 4 s: numbers past a gap, the kernel time back to the start
+    rows = [ext(1, s, f"usb 1-1: line {s}", 6, s * 1_500_000) for s in range(1, 61)]
+    rows += [line(1.5, "[  200.000000] a stale plain copy")]  # a plain line's time is not compared
+    rows += [ext(2, s, f"eth0: line {s}", 6, 4_000_000 + s) for s in range(141, 171)]
+    first, second = one_file(tmp_path, rows)["boots"]
+    assert (first["records"], first["seq_gaps"], first["ended_by"]) == (61, 0, "reboot")
+    assert (second["started_by"], second["records"], second["seq_gaps"]) == ("timestamp reset", 30, 0)
+
+
+def test_numbers_that_go_on_without_a_gap_stay_one_boot(tmp_path):
+    # the same time step without a gap is not told apart (only jumps are looked at): one boot, as before
+    rows = [ext(1, s, f"usb 1-1: line {s}", 6, s * 1_500_000) for s in range(1, 61)]
+    rows += [ext(2, s, f"eth0: line {s}", 6, 4_000_000 + s) for s in range(61, 91)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert boot["records"] == 90
 
 
 def test_an_event_inside_a_run_keeps_its_trace(tmp_path):
