@@ -85,7 +85,10 @@ def _ramoops_words(values: dict, release: tuple[int, int]) -> tuple[list[str], l
             "that nothing else (firmware, GRUB's initrd, a crash kernel) uses on this machine. A wrong address "
             "hides memory the firmware needs or makes ramoops write where there is no RAM. "
             + (
-                "reserve_mem= (this kernel has it) picks a safe address itself: leave sender_pstore_address empty."
+                "reserve_mem= (this kernel has it, used when sender_pstore_address is empty) picks the address "
+                "itself, but high in RAM, where the firmware or boot loader of some machines write on a reboot "
+                "(docs/pstore.md: in QEMU with SeaBIOS and GRUB its record did not survive); either way, check "
+                "that a record survives a test panic on this machine."
                 if release >= RESERVE_MEM_SINCE
                 else ""
             )
