@@ -68,7 +68,7 @@ kernel: setup ## the kernel scenario: QEMU guests with Debian's kernels (12's 6.
 # The kernel scenario with the pstore proofs too (verify_pstore.yml): two more panics and reboots, about 9 minutes.
 test-kernel-pstore: setup ## the kernel scenario, then panics kept by pstore and shipped to the friend
 	@echo "==> molecule scenario kernel with the pstore panics (guest1 Debian 12 6.1, guest2 Debian 13 7.3)"
-	@VM_SUITE_2=trixie VM_BACKPORTS_KERNEL_2=1 LOGSWAP_KERNEL_VERIFY=verify_pstore.yml scripts/stage.sh molecule-kernel-pstore molecule test -s kernel
+	@VM_SUITE_2=trixie VM_BACKPORTS_KERNEL_2=1 LOGSWAP_KERNEL_VERIFY=verify_pstore.yml LOGSWAP_PSTORE_ADDRESS_2=0x20000000 scripts/stage.sh molecule-kernel-pstore molecule test -s kernel
 
 # The same scenario with both guests on bookworm-backports' kernel (6.12: release, userdata, command line takeover).
 test-kernel-6.12: setup ## the kernel scenario on bookworm-backports' 6.12
