@@ -331,6 +331,26 @@ class Event:
         }
 
 
+class _Chunk:
+    """The lines of a chunk (a newline before each), numbered first, first+1, ...: split when one is asked for."""
+
+    __slots__ = ("first", "lines", "text")
+
+    def __init__(self, first: int, text: str) -> None:
+        self.first = first
+        self.text = text
+        self.lines: list[str] | None = None
+
+    def line(self, seq: int) -> str:
+        """The line in seq's ring slot: numbered seq, or RING apart from it (the caller compares the numbers);
+        of a chunk longer than the ring, its last RING lines are in the ring."""
+        if self.lines is None:
+            self.lines = self.text.split("\n")[1:]
+            self.text = ""
+        base = max(0, len(self.lines) - RING)
+        return self.lines[base + (seq - self.first - base) % RING]
+
+
 class Boot:
     def __init__(self, index: int, record: Record, reason: str) -> None:
         self.index = index
@@ -364,11 +384,13 @@ class Boot:
         # the last record numbered seq % RING: (seq, ts, text), or for the bulk reader's runs the console.log line,
         # parsed only when asked about (a few times a boot), not for every line. A tuple, not the Record: tuples
         # of numbers and text leave the garbage collector's lists, Records would stay in them.
-        self._seen: list[tuple[int, int | None, str] | str | None] = [None] * RING
+        self._seen: list[tuple[int, int | None, str] | str | _Chunk | None] = [None] * RING
 
     def _seen_record(self, seq: int) -> tuple[int, int | None, str] | None:
         """(number, kernel time, text) of the last record in seq's slot, if it has that number."""
         other = self._seen[seq % RING]
+        if isinstance(other, _Chunk):
+            other = other.line(seq)
         if isinstance(other, str):
             record = parse_line(other)
             other = self._seen[seq % RING] = (record.seq, record.ts, record.text)
@@ -397,6 +419,18 @@ class Boot:
         head = min(len(lines), RING - start)
         ring[start : start + head] = lines[:head]
         ring[: len(lines) - head] = lines[head:]
+
+    def remember_chunk(self, first: int, count: int, text: str) -> None:
+        """Records numbered first..first+count-1, the lines of a chunk, into the ring: the chunk in each slot."""
+        chunk = _Chunk(first, text)
+        if count > RING:  # only the last RING can still be asked about
+            first += count - RING
+            count = RING
+        start = first % RING
+        head = min(count, RING - start)
+        ring = self._seen
+        ring[start : start + head] = [chunk] * head
+        ring[: count - head] = [chunk] * (count - head)
 
     def as_dict(self) -> dict:
         return {
@@ -739,19 +773,38 @@ _EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS)
 # the one pattern that may start with any character (" invoked oom-killer") is tried apart. A new event pattern
 # must start with one of these (test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser).
 _EVENT_FIRST = "KwBNWIOmM[gUkrL"
-_COMMON_RE = re.compile(
-    r"\n(?:\S* \S* "  # receive time and source, as split(" ", 2) cuts them
-    # an extended header's level (after the release, which is not all digits, with the r flag), or a plain "[";
-    # each looks ahead just far enough that the head after it can only be its own kind
-    r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},)|\[ *(?=[0-9]{1,20}\.))"
-    r"([0-9]{1,20}(?:,[0-9]{1,20}|\.[0-9]{6}))"  # the head: "seq,ts" (extended) or "seconds.micro" (plain)
-    r"(?:,[^,;\n]{0,16};|\](?: |(?! )))"  # (a plain line with a ";" is left to the full parser by _Bulk.run)
-    rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
-    r"|[^ \n]{1,16} invoked oom-killer)"
-    r"(?![^#\n]*#012)"  # no dictionary line, no escaped newline
-    r"|)"
-)
-_COMMON_NO_HASH_RE = re.compile(_COMMON_RE.pattern.replace(r"(?![^#\n]*#012)", ""))
+
+
+def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
+    """One line's head, or "" where the line must go through the full parser. times: an extended line's head is
+    "seq,ts" (else "seq" alone: its time is read from the line where a step needs it); a plain line's is
+    "seconds.micro". hashes: the chunk has "#012" (the look-ahead for it costs a scan of each line). careful:
+    fields end at any white space, never a newline; otherwise at a space only, as parse_line's split(" ", 2)
+    cuts them and faster, but a line without two spaces runs into the next (chunk() sees that and uses this)."""
+    field = r"\S*" if careful else "[^ ]*"
+    extended = r"[0-9]{1,20},[0-9]{1,20}(?=,)" if times else r"[0-9]{1,20}(?=,[0-9]{1,20},)"
+    return re.compile(
+        rf"\n(?:{field} {field} "  # receive time and source
+        # an extended header's level (after the release, which is not all digits, with the r flag), or a plain "[";
+        # each looks ahead just far enough that the head after it can only be its own kind
+        r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},)|\[ *(?=[0-9]{1,20}\.))"
+        rf"({extended}|[0-9]{{1,20}}\.[0-9]{{6}}(?=\]))"  # the head
+        rf"(?:{'' if times else ',[0-9]{1,20}'},[^,;\n]{{0,16}};|\](?: |(?! )))"  # (a plain line with a ";": _Bulk.run)
+        rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
+        r"|[^ \n]{1,16} invoked oom-killer)"
+        + (r"(?![^#\n]*#012)" if hashes else "")  # no dictionary line, no escaped newline
+        + r"|)"
+    )
+
+
+_HEAD_PATTERNS = {}  # compiled when first used: the follow service imports this module and never needs them
+
+
+def head_pattern(times: bool, hashes: bool, careful: bool = False) -> re.Pattern:
+    key = (times, hashes, careful)
+    if key not in _HEAD_PATTERNS:
+        _HEAD_PATTERNS[key] = _head_pattern(times, hashes, careful)
+    return _HEAD_PATTERNS[key]
 
 
 class _Bulk:
@@ -760,10 +813,29 @@ class _Bulk:
     def __init__(self, story: Story, joiner: Reassembler) -> None:
         self.story = story
         self.joiner = joiner
+        # the last chunk had plain lines: an extended head carries its time too, since a plain line's time is
+        # compared with the line before it (an extended-only chunk reads a time only where a step needs one)
+        self.times = False
+
+    @staticmethod
+    def heads(text: str, times: bool) -> list[str]:
+        """One head per line (a group per line would cost a tuple per line)."""
+        hashes = "#" in text and "#012" in text  # (one character is found faster)
+        heads = head_pattern(times, hashes).findall(text)
+        if len(heads) != text.count("\n"):  # a line without two spaces ran into the next one
+            heads = head_pattern(times, hashes, careful=True).findall(text)
+        return heads
 
     def chunk(self, text: str) -> None:
-        pattern = _COMMON_RE if "#012" in text else _COMMON_NO_HASH_RE  # the lookahead costs a scan of each text
-        heads = pattern.findall(text)  # one string per line (a group per line would cost a tuple per line)
+        times = self.times
+        heads = self.heads(text, times)
+        plain = "." in "".join(heads)
+        if plain and not times:
+            times = True
+            heads = self.heads(text, times)
+        self.times = plain
+        if not times and "" not in heads and self.numbered_on(text, heads):
+            return
         lines = text.split("\n")
         del lines[0]  # the chunk starts with a newline
         start, end = 0, len(heads)
@@ -773,10 +845,33 @@ class _Bulk:
             except ValueError:
                 odd = end
             if start < odd:
-                self.run(lines[start:odd], heads[start:odd])
+                self.run(lines[start:odd], heads[start:odd], times)
             if odd < end:
                 self.line(lines[odd])
             start = odd + 1
+
+    def numbered_on(self, text: str, heads: list[str]) -> bool:
+        """A chunk of ordinary extended lines numbered on from the boot's highest without a gap (the usual chunk)
+        is taken as _Run.take would take it, without a string per line: its lines are split only if a later
+        record asks about one of them (Boot.remember_chunk). False (nothing taken) for any other chunk."""
+        boot = self.ready()
+        if boot is None or boot.max_seq is None or boot.sample is not None:
+            return False
+        first = boot.max_seq + 1
+        if int(heads[0]) != first or int(heads[-1]) != first + len(heads) - 1:
+            return False
+        if list(map(int, heads)) != list(range(first, first + len(heads))):
+            return False
+        last_words = text.rsplit("\n", LAST_WORDS)[1:]
+        last = last_words[-1]
+        self.story.records += len(heads)
+        boot.records += len(heads)
+        boot.last = last.split(" ", 1)[0]
+        boot.max_seq = first + len(heads) - 1
+        boot.last_ts = boot.max_seq_ts = parse_line(last).ts
+        boot.remember_chunk(first, len(heads), text)
+        boot.tail.extend(map(parse_line, last_words))
+        return True
 
     def line(self, line: str) -> None:
         """One line the slow way: what tell() does for every line of a plain list."""
@@ -797,12 +892,21 @@ class _Bulk:
             return None
         return story.boots[-1]
 
-    def run(self, lines: list[str], heads: list[str]) -> None:
+    def run(self, lines: list[str], heads: list[str], times: bool = True) -> None:
         """Ordinary lines (heads all set): taken in steps as long as the numbers allow; the line that stops a
         step (a sequence gap, a number already seen, a plain time that went back) goes the slow way."""
         # (list comprehensions, not map() of methods: on Python 3.11 they cost half as much per line)
-        joined = ",".join(heads)
-        if "." in joined:  # plain lines among them: each one's time is checked against the line before
+        joined = ",".join(heads) if times else ""
+        if "." in joined and joined.count(".") == len(heads):  # plain only: all in C while the times grow
+            times = list(map(int, joined.replace(".", "").split(",")))  # seconds.micro (six digits) as micro
+            extended, seqs, rows = [False] * len(heads), [], []
+            stops = []
+            if times != sorted(times):
+                stops = [i for i in range(1, len(times)) if times[i] + 1_000_000 < times[i - 1]]
+            slow = [i for i, line in enumerate(lines) if ";" in line] if ";" in "".join(lines) else []
+            if slow:
+                stops = sorted({*stops, *slow})
+        elif "." in joined:  # plain lines among extended ones: each one's time is checked against the line before
             extended: list[bool] | None = ["," in head for head in heads]
             values = joined.replace(".", ",").split(",")
             firsts, times = values[0::2], values[1::2]  # times stay text where no one asks (int() is dear)
@@ -818,9 +922,13 @@ class _Bulk:
             slow = [i for i in plain if ";" in lines[i]]
             if slow:
                 stops = sorted({*stops, *slow})
-        else:  # extended only
+        elif times:  # extended only, with their times
             values = joined.split(",")
             seqs, times = list(map(int, values[0::2])), values[1::2]
+            extended = rows = None
+            stops = slow = []
+        else:  # extended only, heads the numbers alone
+            seqs, times = list(map(int, heads)), None
             extended = rows = None
             stops = slow = []
         # where the numbers are not one more than the one before (a gap, counted in a step), and where they do
@@ -848,7 +956,7 @@ class _Run:
 
     def __init__(self, lines, times, seqs, rows, extended, stops, jumps, backs, slow) -> None:  # noqa: ANN001
         self.lines: list[str] = lines
-        self.times: list[int | str] = times  # a plain line's int, an extended line's text
+        self.times: list[int | str] | None = times  # a plain line's int, an extended line's text (None: read it)
         self.seqs: list[int] = seqs  # of the extended lines, in order
         self.rows: list[int] | None = rows  # which lines are extended (None: all)
         self.extended: list[bool] | None = extended
@@ -884,18 +992,22 @@ class _Run:
         back = self.time_back(boot, ext, ext_end)
         return end if back is None else back
 
+    def ts(self, row: int) -> int:
+        """The kernel time of line row (read from the line itself where the heads had no times)."""
+        return int(self.times[row]) if self.times is not None else parse_line(self.lines[row]).ts
+
     def time_back(self, boot: Boot, ext: int, ext_end: int) -> int | None:
         """The row of the first extended line of ext..ext_end-1 whose kernel time is more than a second before that
         of the record numbered before it, where its number jumps (or the step begins: the boot's highest): a reboot
         whose first records were lost and whose numbers go on past the last boot's. Checked only there, so the
         usual line costs nothing more."""
-        times, last, top = self.times, boot.max_seq_ts, boot.max_seq
-        if last is not None and self.seqs[ext] > top + 1 and int(times[self.row(ext)]) + 1_000_000 < last:
+        last, top = boot.max_seq_ts, boot.max_seq
+        if last is not None and self.seqs[ext] > top + 1 and self.ts(self.row(ext)) + 1_000_000 < last:
             return self.row(ext)
         jumps = self.jumps
         for at in range(bisect.bisect_right(jumps, ext), bisect.bisect_left(jumps, ext_end)):
             i = jumps[at]
-            if int(times[self.row(i)]) + 1_000_000 < int(times[self.row(i - 1)]):
+            if self.ts(self.row(i)) + 1_000_000 < self.ts(self.row(i - 1)):
                 return self.row(i)
         return None
 
@@ -909,7 +1021,7 @@ class _Run:
         if boot.first_seq is None:
             boot.first_seq = seqs[ext]
         boot.max_seq = last
-        boot.max_seq_ts = int(self.times[self.row(ext_end - 1)])
+        boot.max_seq_ts = self.ts(self.row(ext_end - 1))
         if top is None:
             top = seqs[ext] - 1  # no gap before a boot's first number
         missing = last - top - (ext_end - ext)
@@ -945,7 +1057,7 @@ class _Run:
         story.records += end - pos
         boot.records += end - pos
         boot.last = lines[end - 1].split(" ", 1)[0]
-        boot.last_ts = int(self.times[end - 1])
+        boot.last_ts = self.ts(end - 1)
         ext, ext_end = self.ext_index(pos), self.ext_index(end)
         if ext_end > ext:
             self.number(boot, ext, ext_end)

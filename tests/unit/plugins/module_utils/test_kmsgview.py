@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import itertools
 import json
 import random
 import re
@@ -649,6 +650,14 @@ def test_plain_lines_among_extended_ones_and_a_timestamp_reset(tmp_path):
     assert (first["records"], second["started_by"], second["records"]) == (78, "timestamp reset", 29)
 
 
+def test_plain_lines_only_a_small_step_back_and_a_reset(tmp_path):
+    # a plain-only target: half a second back (two CPUs) is the same boot, more than a second back a new one
+    stamps = ["1.000000", "2.000000", "1.500000", "3.000000", "3.000001", "0.200000", "0.300000", "0.400000"]
+    rows = [line(1, f"[{stamp:>12}] p{i}") for i, stamp in enumerate(stamps)]
+    first, second = one_file(tmp_path, rows)["boots"]
+    assert (first["records"], second["started_by"], second["records"]) == (5, "timestamp reset", 3)
+
+
 def test_a_plain_looking_line_that_parse_line_reads_as_extended_is_left_to_it(tmp_path):
     rows = [line(1, f"[    0.{s:06d}] plain {s}") for s in range(1, 30)]
     rows += [line(1, "[    0.000030] x,6,500,30,-;read as extended"), line(1, "[    0.000031] a; b")]
@@ -665,6 +674,40 @@ def test_a_run_longer_than_the_ring_still_knows_a_duplicate_of_its_last_records(
     assert [(b["records"], b["duplicates"]) for b in boots] == [(kmsgview.RING + 102, 11), (1, 0)]
 
 
+def taken_whole(monkeypatch) -> list[int]:
+    """Counts the chunks taken without a string per line (_Bulk.numbered_on)."""
+    taken = []
+    numbered_on = kmsgview._Bulk.numbered_on
+
+    def counted(self, text, heads):
+        done = numbered_on(self, text, heads)
+        taken.extend([len(heads)] if done else [])
+        return done
+
+    monkeypatch.setattr(kmsgview._Bulk, "numbered_on", counted)
+    return taken
+
+
+def test_duplicates_and_a_late_record_of_chunks_taken_whole_are_known(tmp_path, monkeypatch):
+    monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
+    taken = taken_whole(monkeypatch)
+    rows = ordinary(1, 3000) + ordinary(2900, 2920, 2) + [ext(3, 2990, "usb 1-1: line 2990")]
+    rows += [ext(3, 3001, "after", ts=40000)]
+    (boot,) = both(write_files(tmp_path / "alice", [rows]))["boots"]
+    assert (boot["records"], boot["duplicates"], boot["seq_gaps"], boot["late"]) == (3001, 22, 0, 0)
+    assert len(taken) > 50
+
+
+def test_a_chunk_taken_whole_that_is_longer_than_the_ring(tmp_path, monkeypatch):
+    monkeypatch.setattr(kmsgview, "RING", 64)
+    taken = taken_whole(monkeypatch)
+    files = [ordinary(1, 10), ordinary(11, 500), [*ordinary(460, 500, 2), *ordinary(501, 510, 3)]]
+    files[-1] += [ext(3, 400, "usb 1-1: line 400")]  # further back than the ring: a new boot
+    first, second = both(write_files(tmp_path / "alice", files, compress_from=3))["boots"]
+    assert [(b["records"], b["duplicates"]) for b in (first, second)] == [(510, 41), (1, 0)]
+    assert taken == [490]
+
+
 def test_more_gaps_than_listed_are_all_counted(tmp_path):
     rows = [ext(1, s * 3, "x") for s in range(1, kmsgview.MAX_GAPS + 50)]
     (boot,) = one_file(tmp_path, rows)["boots"]
@@ -674,19 +717,30 @@ def test_more_gaps_than_listed_are_all_counted(tmp_path):
 @pytest.mark.parametrize("text", EVENT_TEXTS)
 def test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser(text):
     for datagram in (f"6,5,100,-;{text}", f"[    1.000000] {text}", f"6.12.1,6,5,100,-;{text}"):
-        (head,) = kmsgview._COMMON_RE.findall("\n" + line(1, datagram).rstrip("\n"))
-        assert head == "", datagram
+        for times, hashes, careful in itertools.product((False, True), repeat=3):
+            pattern = kmsgview.head_pattern(times, hashes, careful)
+            (head,) = pattern.findall("\n" + line(1, datagram).rstrip("\n"))
+            assert head == "", (datagram, pattern.pattern)
     for pattern in kmsgview._EVENT_RE.pattern.split("|"):
         first = pattern.split(">", 1)[1] if pattern.startswith("(?P<") else pattern
         first = first.removeprefix("(?:").lstrip("\\")[:1]
         assert first in kmsgview._EVENT_FIRST or pattern.startswith("(?P<e4>[^ ]"), pattern
 
 
-def test_ordinary_lines_are_taken_in_bulk():
-    (head, plain) = kmsgview._COMMON_RE.findall(
-        "\n" + line(1, "6,7,800,-;usb 1-1: ok") + line(1, "[   12.000345] eth0: up").rstrip("\n")
-    )
-    assert (head, plain) == ("7,800", "12.000345")
+@pytest.mark.parametrize(("times", "first"), [(True, "7,800"), (False, "7")])
+@pytest.mark.parametrize("careful", [False, True])
+@pytest.mark.parametrize("hashes", [False, True])
+def test_ordinary_lines_are_taken_in_bulk(times, first, careful, hashes):
+    text = "\n" + line(1, "6,7,800,-;usb 1-1: ok") + line(1, "[   12.000345] eth0: up").rstrip("\n")
+    assert kmsgview.head_pattern(times, hashes, careful).findall(text) == [first, "12.000345"]
+
+
+def test_a_line_without_two_spaces_does_not_run_into_the_next(tmp_path):
+    # the fast pattern's fields end at a space only, so "garbage" would take the next line's receive time as its
+    # own: the careful pattern reads that chunk, and each line is what parse_line makes of it
+    rows = [*ordinary(1, 3), "garbage\n", "\n", *ordinary(4, 6), "a\tb 10.0.0.1 6,7,1070,-;tab\n", *ordinary(8, 9)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert (boot["records"], boot["seq_gaps"]) == (9, 0)
 
 
 def test_read_lines_is_still_an_iterator_of_lines_and_a_started_one_is_read_on_line_by_line(tmp_path):
