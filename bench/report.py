@@ -24,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "module
 import kmsgview
 
 
-def day_lines(day: int, count: int, plain_every: int = 5) -> list[str]:
+def day_lines(day: int, count: int, plain_every: int = 5, dictionary: bool = False) -> list[str]:
     stamp = f"2026-11-{day + 1:02d}T"
     rows = []
     seq = 0  # the extended target's numbers: one per extended record, none lost (plain lines have none)
+    # a 6.17+ sender's target: host= (userdata) and msgid= (sysdata, one per message sent) after every text
+    sysdata = "#012 host=alice#012 msgid={}" if dictionary else ""
     for i in range(count):
         recv = f"{stamp}{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d}.{i % 1000:06d}+00:00 172.30.77.21 "
         if i == 0:
@@ -42,11 +44,12 @@ def day_lines(day: int, count: int, plain_every: int = 5) -> list[str]:
         else:
             text = f"usb 1-1: new high-speed USB device number {i % 128} using xhci_hcd"
             rows.append(recv + f"6,{seq},{i * 1000},-;{text}")
+        rows[-1] += sysdata.format(seq + 1000)
         seq += 1
     return rows
 
 
-def write_month(root: Path, days: int, per_day: int, plain_every: int = 5) -> list[str]:
+def write_month(root: Path, days: int, per_day: int, plain_every: int = 5, dictionary: bool = False) -> list[str]:
     friend = root / "alice"
     friend.mkdir()
     paths = []
@@ -56,7 +59,7 @@ def write_month(root: Path, days: int, per_day: int, plain_every: int = 5) -> li
         else:
             name = f"console.log-202611{day + 2:02d}-{1764547200 + day * 86400}" + (".gz" if day < days - 2 else "")
         path = friend / name
-        text = "\n".join(day_lines(day, per_day, plain_every)) + "\n"
+        text = "\n".join(day_lines(day, per_day, plain_every, dictionary)) + "\n"
         if name.endswith(".gz"):
             with gzip.open(path, "wt", compresslevel=1) as handle:
                 handle.write(text)
@@ -98,13 +101,18 @@ def main() -> None:
         default=5,
         help="every Nth line plain, the rest extended (0: extended only, as one sender's target sends)",
     )
+    parser.add_argument(
+        "--dictionary",
+        action="store_true",
+        help="host= and msgid= on every extended line (what the sender role's target sends on Linux 6.17+)",
+    )
     parser.add_argument("--no-line-reader", action="store_true", help="time only the report's own (bulk) reading")
     parser.add_argument("--compare", metavar="KMSGVIEW_PY", help="also time this kmsgview.py on the same files")
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
-        write_month(Path(tmp), args.days, args.lines_per_day, args.plain_every)
+        write_month(Path(tmp), args.days, args.lines_per_day, args.plain_every, args.dictionary)
         files = kmsgview.log_files(os.path.join(tmp, "alice"))
         report = timed("netconsole-report", lambda f: kmsgview.tell(kmsgview.read_lines(f)), files)
         if not args.no_line_reader:

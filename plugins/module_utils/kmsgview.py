@@ -797,6 +797,20 @@ def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
     )
 
 
+# A line's msgid where its dictionary ends with it (as the kernel appends it, after userdata and other sysdata).
+_LAST_MSGID_RE = re.compile(r"#012 msgid=([0-9]{1,10})(?=\n|\Z)")
+_OTHER_SOURCE_RES: dict[str, re.Pattern] = {}
+
+
+def _other_source(source: str) -> re.Pattern:
+    """Finds a line whose source (as parse_line cuts it) is not this one (a search, no string per line)."""
+    if source not in _OTHER_SOURCE_RES:
+        if len(_OTHER_SOURCE_RES) > 64:
+            _OTHER_SOURCE_RES.clear()
+        _OTHER_SOURCE_RES[source] = re.compile(rf"\n(?![^ \n]* {re.escape(source)} )")
+    return _OTHER_SOURCE_RES[source]
+
+
 _HEAD_PATTERNS = {}  # compiled when first used: the follow service imports this module and never needs them
 
 
@@ -818,9 +832,10 @@ class _Bulk:
         self.times = False
 
     @staticmethod
-    def heads(text: str, times: bool) -> list[str]:
-        """One head per line (a group per line would cost a tuple per line)."""
-        hashes = "#" in text and "#012" in text  # (one character is found faster)
+    def heads(text: str, times: bool, dictionaries: bool = True) -> list[str]:
+        """One head per line (a group per line would cost a tuple per line). dictionaries: a line with one
+        (#012) may be ordinary (only its msgid counts, and a chunk without one has nothing to count)."""
+        hashes = not dictionaries and "#" in text and "#012" in text  # (one character is found faster)
         heads = head_pattern(times, hashes).findall(text)
         if len(heads) != text.count("\n"):  # a line without two spaces ran into the next one
             heads = head_pattern(times, hashes, careful=True).findall(text)
@@ -834,10 +849,15 @@ class _Bulk:
             times = True
             heads = self.heads(text, times)
         self.times = plain
-        if not times and "" not in heads and self.numbered_on(text, heads):
+        counted = "#012" in text and "msgid" in text  # message ids to count: numbered_on, or line by line
+        if not times and "" not in heads and self.numbered_on(text, heads, counted):
             return
         lines = text.split("\n")
         del lines[0]  # the chunk starts with a newline
+        self.take_lines(lines, heads, times, counted)
+
+    def take_lines(self, lines: list[str], heads: list[str], times: bool, counted: bool) -> None:
+        """Lines with their heads: the odd ones (empty head) one by one, the runs between them in steps."""
         start, end = 0, len(heads)
         while start < end:
             try:
@@ -845,15 +865,33 @@ class _Bulk:
             except ValueError:
                 odd = end
             if start < odd:
-                self.run(lines[start:odd], heads[start:odd], times)
+                if counted:
+                    self.counted_run(lines[start:odd], heads[start:odd], times)
+                else:
+                    self.run(lines[start:odd], heads[start:odd], times)
             if odd < end:
                 self.line(lines[odd])
             start = odd + 1
 
-    def numbered_on(self, text: str, heads: list[str]) -> bool:
+    def counted_run(self, lines: list[str], heads: list[str], times: bool) -> None:
+        """Ordinary lines among which some carry a msgid: one by one while a record waits (an open trace), then
+        the rest whole if both numbers go on (numbered_on), else its lines with a dictionary one by one."""
+        pos = 0
+        while pos < len(lines) and self.ready() is None:
+            self.line(lines[pos])
+            pos += 1
+        if pos == len(lines):
+            return
+        rest = lines[pos:] if pos else lines
+        text = "\n" + "\n".join(rest)
+        if times or not self.numbered_on(text, heads[pos:], counted=True):
+            self.take_lines(rest, self.heads(text, times, dictionaries=False), times, counted=False)
+
+    def numbered_on(self, text: str, heads: list[str], counted: bool) -> bool:
         """A chunk of ordinary extended lines numbered on from the boot's highest without a gap (the usual chunk)
         is taken as _Run.take would take it, without a string per line: its lines are split only if a later
-        record asks about one of them (Boot.remember_chunk). False (nothing taken) for any other chunk."""
+        record asks about one of them (Boot.remember_chunk). False (nothing taken) for any other chunk.
+        counted: the chunk has message ids, which must go on without a gap too (message_ids)."""
         boot = self.ready()
         if boot is None or boot.max_seq is None or boot.sample is not None:
             return False
@@ -861,6 +899,9 @@ class _Bulk:
         if int(heads[0]) != first or int(heads[-1]) != first + len(heads) - 1:
             return False
         if list(map(int, heads)) != list(range(first, first + len(heads))):
+            return False
+        msgid = self.message_ids(boot, text, len(heads)) if counted else None
+        if counted and msgid is None:
             return False
         last_words = text.rsplit("\n", LAST_WORDS)[1:]
         last = last_words[-1]
@@ -871,7 +912,29 @@ class _Bulk:
         boot.last_ts = boot.max_seq_ts = parse_line(last).ts
         boot.remember_chunk(first, len(heads), text)
         boot.tail.extend(map(parse_line, last_words))
+        if msgid is not None:
+            boot.last_msgid[msgid[0]] = msgid[1]
         return True
+
+    @staticmethod
+    def message_ids(boot: Boot, text: str, count: int) -> tuple[str, int] | None:
+        """Where every line's dictionary ends with its msgid (the entry that _split_fields keeps, the last), all
+        lines come from one source and the ids go on one by one from that source's last: (source, the last id),
+        which is all that _count_msgid would change. None for anything else: those lines are counted one by one."""
+        values = _LAST_MSGID_RE.findall(text)  # at most one per line: one for each, or some line has none
+        if len(values) != count:
+            return None
+        source = text[1:].split(" ", 2)[1]
+        if _other_source(source).search(text):
+            return None
+        ids = list(map(int, values))
+        first = ids[0]
+        if first + count > MSGID_WRAP or ids != list(range(first, first + count)):
+            return None
+        last = boot.last_msgid.get(source)
+        if last is not None and (first - last) % MSGID_WRAP != 1:
+            return None
+        return source, ids[-1]
 
     def line(self, line: str) -> None:
         """One line the slow way: what tell() does for every line of a plain list."""

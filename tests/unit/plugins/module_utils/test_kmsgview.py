@@ -679,8 +679,8 @@ def taken_whole(monkeypatch) -> list[int]:
     taken = []
     numbered_on = kmsgview._Bulk.numbered_on
 
-    def counted(self, text, heads):
-        done = numbered_on(self, text, heads)
+    def counted(self, text, heads, *args, **kwargs):
+        done = numbered_on(self, text, heads, *args, **kwargs)
         taken.extend([len(heads)] if done else [])
         return done
 
@@ -706,6 +706,37 @@ def test_a_chunk_taken_whole_that_is_longer_than_the_ring(tmp_path, monkeypatch)
     first, second = both(write_files(tmp_path / "alice", files, compress_from=3))["boots"]
     assert [(b["records"], b["duplicates"]) for b in (first, second)] == [(510, 41), (1, 0)]
     assert taken == [490]
+
+
+def modern(first: int, last: int, msgid: int, source: str = SRC, text: str = "usb 1-1: line") -> list[str]:
+    """A 6.17+ sender's lines: host= (userdata) and msgid= (sysdata) on every one."""
+    return [
+        line(1, f"6,{s},{1000 + s * 10},-;{text} {s}#012 host=alice#012 msgid={msgid + s - first}", source)
+        for s in range(first, last + 1)
+    ]
+
+
+def test_a_modern_senders_dictionaries_are_taken_whole_and_its_message_ids_counted(tmp_path, monkeypatch):
+    # one file, one chunk: taken whole where both numbers go on from the last; a msgid gap at the chunk's start,
+    # two sources in a chunk, an id that does not end the dictionary are left to the line reader
+    taken = taken_whole(monkeypatch)
+    files = [modern(1, 50, 100), modern(51, 100, 153)]  # three message ids lost, no sequence number
+    files += [modern(101, 120, 203, "2001:db8::21") + modern(121, 150, 223)]  # 20 lost from SRC's counter
+    files += [modern(151, 152, 253, text="mentions msgid") + modern(153, 200, 255)]
+    files += [[ext(1, 201, "id first#012 msgid=303#012 host=alice"), *modern(202, 250, 304)], modern(251, 300, 353)]
+    (boot,) = both(write_files(tmp_path / "alice", files, compress_from=len(files)))["boots"]
+    assert (boot["records"], boot["seq_gaps"], boot["msgid_lost"]) == (300, 0, 23)
+    assert [(gap["after"], gap["missing"]) for gap in boot["gaps"]] == [(149, 3), (202, 20)]
+    assert taken == [49, 50, 50]  # the first file once its first line made the boot
+
+
+def test_dictionaries_without_message_ids_are_ordinary_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
+    taken = taken_whole(monkeypatch)
+    rows = [ext(1, s, f"usb 1-1: line {s}#012 host=alice") for s in range(1, 2000)]
+    (boot,) = both(write_files(tmp_path / "alice", [rows]))["boots"]
+    assert (boot["records"], boot["seq_gaps"], boot["msgid_lost"]) == (1999, 0, 0)
+    assert sum(taken) > 1900
 
 
 def test_more_gaps_than_listed_are_all_counted(tmp_path):
