@@ -20,7 +20,7 @@ import operator
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import compress
 from typing import BinaryIO
 
@@ -344,11 +344,15 @@ class _Chunk:
     def line(self, seq: int) -> str:
         """The line in seq's ring slot: numbered seq, or RING apart from it (the caller compares the numbers);
         of a chunk longer than the ring, its last RING lines are in the ring."""
+        lines = self.split()
+        base = max(0, len(lines) - RING)
+        return lines[base + (seq - self.first - base) % RING]
+
+    def split(self) -> list[str]:
         if self.lines is None:
             self.lines = self.text.split("\n")[1:]
             self.text = ""
-        base = max(0, len(self.lines) - RING)
-        return self.lines[base + (seq - self.first - base) % RING]
+        return self.lines
 
 
 class Boot:
@@ -420,7 +424,7 @@ class Boot:
         ring[start : start + head] = lines[:head]
         ring[: len(lines) - head] = lines[head:]
 
-    def remember_chunk(self, first: int, count: int, text: str) -> None:
+    def remember_chunk(self, first: int, count: int, text: str) -> _Chunk:
         """Records numbered first..first+count-1, the lines of a chunk, into the ring: the chunk in each slot."""
         chunk = _Chunk(first, text)
         if count > RING:  # only the last RING can still be asked about
@@ -431,6 +435,7 @@ class Boot:
         ring = self._seen
         ring[start : start + head] = [chunk] * head
         ring[: count - head] = [chunk] * (count - head)
+        return chunk
 
     def as_dict(self) -> dict:
         return {
@@ -785,30 +790,29 @@ def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
     extended = r"[0-9]{1,20},[0-9]{1,20}(?=,)" if times else r"[0-9]{1,20}(?=,[0-9]{1,20},)"
     return re.compile(
         rf"\n(?:{field} {field} "  # receive time and source
-        # an extended header's level (after the release, which is not all digits, with the r flag), or a plain "[";
-        # each looks ahead just far enough that the head after it can only be its own kind
-        r"(?:(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3}),(?=[0-9]{1,20},)|\[ *(?=[0-9]{1,20}\.))"
+        # each kind looks ahead just far enough that the head after it can only be its own kind
+        rf"(?:{_LEVEL},(?=[0-9]{{1,20}},)|\[ *(?=[0-9]{{1,20}}\.))"
         rf"({extended}|[0-9]{{1,20}}\.[0-9]{{6}}(?=\]))"  # the head
         rf"(?:{'' if times else ',[0-9]{1,20}'},[^,;\n]{{0,16}};|\](?: |(?! )))"  # (a plain line with a ";": _Bulk.run)
-        rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
-        r"|[^ \n]{1,16} invoked oom-killer)"
+        + _NO_EVENT
         + (r"(?![^#\n]*#012)" if hashes else "")  # no dictionary line, no escaped newline
         + r"|)"
     )
 
 
-# A line's msgid where its dictionary ends with it (as the kernel appends it, after userdata and other sysdata).
-_LAST_MSGID_RE = re.compile(r"#012 msgid=([0-9]{1,10})(?=\n|\Z)")
-_OTHER_SOURCE_RES: dict[str, re.Pattern] = {}
-
-
-def _other_source(source: str) -> re.Pattern:
-    """Finds a line whose source (as parse_line cuts it) is not this one (a search, no string per line)."""
-    if source not in _OTHER_SOURCE_RES:
-        if len(_OTHER_SOURCE_RES) > 64:
-            _OTHER_SOURCE_RES.clear()
-        _OTHER_SOURCE_RES[source] = re.compile(rf"\n(?![^ \n]* {re.escape(source)} )")
-    return _OTHER_SOURCE_RES[source]
+# An extended header's level (after the release, which is not all digits, with the r flag).
+_LEVEL = r"(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3})"
+# At the text's start: no event, no banner (the first characters first, so the exact patterns run only after them).
+_NO_EVENT = (
+    rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
+    r"|[^ \n]{1,16} invoked oom-killer)"
+)
+# A 6.17+ sender's ordinary line: source, sequence number and the msgid that ends its dictionary (as the kernel
+# appends it, after userdata and other sysdata), three strings per line; ("", "", "") for any other line.
+_IDS_LINE = (
+    rf"\n(?:[^ ]* ([^ ]*) {_LEVEL},([0-9]{{1,20}}),[0-9]{{1,20}},[^,;\n]{{0,16}};{_NO_EVENT}"
+    r"[^\n]*#012 msgid=([0-9]{1,10})(?=\n|\Z)|)"
+)
 
 
 _HEAD_PATTERNS = {}  # compiled when first used: the follow service imports this module and never needs them
@@ -819,6 +823,13 @@ def head_pattern(times: bool, hashes: bool, careful: bool = False) -> re.Pattern
     if key not in _HEAD_PATTERNS:
         _HEAD_PATTERNS[key] = _head_pattern(times, hashes, careful)
     return _HEAD_PATTERNS[key]
+
+
+def _one_by_one(first: int, numbers: Sequence[str]) -> bool:
+    """The numbers (decimal text) are first, first + 1, ... (the ends first: most chunks that are not, fail there)."""
+    if int(numbers[0]) != first or int(numbers[-1]) != first + len(numbers) - 1:
+        return False
+    return list(map(int, numbers)) == list(range(first, first + len(numbers)))
 
 
 class _Bulk:
@@ -842,6 +853,9 @@ class _Bulk:
         return heads
 
     def chunk(self, text: str) -> None:
+        counted = "#012" in text and "msgid" in text  # message ids to count: whole, or each such line by itself
+        if counted and not self.times and self.numbered_on_with_ids(text):
+            return
         times = self.times
         heads = self.heads(text, times)
         plain = "." in "".join(heads)
@@ -849,8 +863,7 @@ class _Bulk:
             times = True
             heads = self.heads(text, times)
         self.times = plain
-        counted = "#012" in text and "msgid" in text  # message ids to count: numbered_on, or line by line
-        if not times and "" not in heads and self.numbered_on(text, heads, counted):
+        if not counted and not times and "" not in heads and self.numbered_on(text, heads):
             return
         lines = text.split("\n")
         del lines[0]  # the chunk starts with a newline
@@ -884,57 +897,64 @@ class _Bulk:
             return
         rest = lines[pos:] if pos else lines
         text = "\n" + "\n".join(rest)
-        if times or not self.numbered_on(text, heads[pos:], counted=True):
+        if times or not self.numbered_on_with_ids(text):
             self.take_lines(rest, self.heads(text, times, dictionaries=False), times, counted=False)
 
-    def numbered_on(self, text: str, heads: list[str], counted: bool) -> bool:
+    def numbered_on(self, text: str, heads: list[str]) -> bool:
         """A chunk of ordinary extended lines numbered on from the boot's highest without a gap (the usual chunk)
         is taken as _Run.take would take it, without a string per line: its lines are split only if a later
-        record asks about one of them (Boot.remember_chunk). False (nothing taken) for any other chunk.
-        counted: the chunk has message ids, which must go on without a gap too (message_ids)."""
+        record asks about one of them (Boot.remember_chunk). False (nothing taken) for any other chunk."""
+        boot = self.whole_boot()
+        if boot is None or not _one_by_one(boot.max_seq + 1, heads):
+            return False
+        self.take_whole(boot, text, len(heads), None)
+        return True
+
+    def numbered_on_with_ids(self, text: str) -> bool:
+        """numbered_on for a chunk with message ids: taken whole where every line's dictionary ends with a msgid
+        (the entry _split_fields keeps, the last), all from one source, and the ids go on one by one from that
+        source's last, so that _count_msgid would change only the source's last id. One pattern finds the
+        source, number and id of every line."""
+        boot = self.whole_boot()
+        if boot is None:
+            return False
+        if _IDS_LINE not in _HEAD_PATTERNS:
+            _HEAD_PATTERNS[_IDS_LINE] = re.compile(_IDS_LINE)
+        rows = _HEAD_PATTERNS[_IDS_LINE].findall(text)
+        if len(rows) != text.count("\n"):  # a line without two spaces ran into the next one
+            return False
+        sources, seqs, ids = zip(*rows)
+        if "" in seqs or sources.count(sources[0]) != len(sources) or not _one_by_one(boot.max_seq + 1, seqs):
+            return False
+        last = boot.last_msgid.get(sources[0])
+        first = int(ids[0]) if last is None else (last + 1) % MSGID_WRAP
+        if first + len(ids) > MSGID_WRAP or not _one_by_one(first, ids):
+            return False
+        self.take_whole(boot, text, len(seqs), (sources[0], first + len(ids) - 1))
+        return True
+
+    def whole_boot(self) -> Boot | None:
+        """The boot a whole chunk may go into: ready, and numbered already."""
         boot = self.ready()
-        if boot is None or boot.max_seq is None or boot.sample is not None:
-            return False
-        first = boot.max_seq + 1
-        if int(heads[0]) != first or int(heads[-1]) != first + len(heads) - 1:
-            return False
-        if list(map(int, heads)) != list(range(first, first + len(heads))):
-            return False
-        msgid = self.message_ids(boot, text, len(heads)) if counted else None
-        if counted and msgid is None:
-            return False
+        return None if boot is None or boot.max_seq is None else boot
+
+    def take_whole(self, boot: Boot, text: str, count: int, msgid: tuple[str, int] | None) -> None:
+        """The count lines of text, numbered on from the boot's highest, as _Run.take would take them."""
         last_words = text.rsplit("\n", LAST_WORDS)[1:]
         last = last_words[-1]
-        self.story.records += len(heads)
-        boot.records += len(heads)
+        first = boot.max_seq + 1
+        self.story.records += count
+        boot.records += count
         boot.last = last.split(" ", 1)[0]
-        boot.max_seq = first + len(heads) - 1
+        boot.max_seq = first + count - 1
         boot.last_ts = boot.max_seq_ts = parse_line(last).ts
-        boot.remember_chunk(first, len(heads), text)
+        chunk = boot.remember_chunk(first, count, text)
+        if boot.sample is not None:  # kernel.log beside it: every SAMPLE_STRIDE-th number's text, as _count keeps it
+            for seq in range(-(-first // SAMPLE_STRIDE) * SAMPLE_STRIDE, first + count, SAMPLE_STRIDE):
+                boot.sample[seq] = parse_line(chunk.split()[seq - first]).text
         boot.tail.extend(map(parse_line, last_words))
         if msgid is not None:
             boot.last_msgid[msgid[0]] = msgid[1]
-        return True
-
-    @staticmethod
-    def message_ids(boot: Boot, text: str, count: int) -> tuple[str, int] | None:
-        """Where every line's dictionary ends with its msgid (the entry that _split_fields keeps, the last), all
-        lines come from one source and the ids go on one by one from that source's last: (source, the last id),
-        which is all that _count_msgid would change. None for anything else: those lines are counted one by one."""
-        values = _LAST_MSGID_RE.findall(text)  # at most one per line: one for each, or some line has none
-        if len(values) != count:
-            return None
-        source = text[1:].split(" ", 2)[1]
-        if _other_source(source).search(text):
-            return None
-        ids = list(map(int, values))
-        first = ids[0]
-        if first + count > MSGID_WRAP or ids != list(range(first, first + count)):
-            return None
-        last = boot.last_msgid.get(source)
-        if last is not None and (first - last) % MSGID_WRAP != 1:
-            return None
-        return source, ids[-1]
 
     def line(self, line: str) -> None:
         """One line the slow way: what tell() does for every line of a plain list."""

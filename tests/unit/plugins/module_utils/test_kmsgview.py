@@ -675,16 +675,19 @@ def test_a_run_longer_than_the_ring_still_knows_a_duplicate_of_its_last_records(
 
 
 def taken_whole(monkeypatch) -> list[int]:
-    """Counts the chunks taken without a string per line (_Bulk.numbered_on)."""
+    """Counts the lines of each chunk taken without a string per line (_Bulk.numbered_on, numbered_on_with_ids)."""
     taken = []
-    numbered_on = kmsgview._Bulk.numbered_on
 
-    def counted(self, text, heads, *args, **kwargs):
-        done = numbered_on(self, text, heads, *args, **kwargs)
-        taken.extend([len(heads)] if done else [])
-        return done
+    def counting(method):
+        def counted(self, text, *args):
+            done = method(self, text, *args)
+            taken.extend([text.count("\n")] if done else [])
+            return done
 
-    monkeypatch.setattr(kmsgview._Bulk, "numbered_on", counted)
+        return counted
+
+    for name in ("numbered_on", "numbered_on_with_ids"):
+        monkeypatch.setattr(kmsgview._Bulk, name, counting(getattr(kmsgview._Bulk, name)))
     return taken
 
 

@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgview
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import (
     PLAIN_WHY,
     RELIABLE,
@@ -190,6 +191,25 @@ def test_the_bulk_reader_keeps_every_jump_and_sample_as_the_line_reader(tmp_path
     assert channels(bulk, rboots) == channels(slow, rboots)
     wanted = sum(1 for seq, level, _text in boot if seq in lost and level < 7)
     assert channels(bulk, rboots)["boots"][1]["netconsole_lost_kept_by_reliable"] == wanted
+
+
+def test_chunks_taken_whole_keep_every_sample_as_the_line_reader(tmp_path, monkeypatch):
+    # a sender at loglevel 8 (every level sent): its numbers go on, so most chunks are taken whole
+    monkeypatch.setattr(kmsgview, "READ_SIZE", 8192)
+    whole = []
+    numbered_on = kmsgview._Bulk.numbered_on
+    monkeypatch.setattr(kmsgview._Bulk, "numbered_on", lambda *args: numbered_on(*args) and not whole.append(1))
+    boot = [(seq, min(level, 6), text) for seq, level, text in records(3000)]
+    rows = console(boot, 0)
+    (tmp_path / "console.log").write_text("".join(rows))
+    (tmp_path / RELIABLE).write_text("".join(kernel(boot, 0)))
+    rboots = read_reliable(read_lines([str(tmp_path / RELIABLE)]))
+    bulk = tell(read_lines([str(tmp_path / "console.log")]), track=True)
+    slow = tell(iter(rows), track=True)
+    assert len(whole) > 20 and bulk.boots[0].sample == slow.boots[0].sample
+    assert sorted(bulk.boots[0].sample) == list(range(0, 3000, SAMPLE_STRIDE))
+    assert channels(bulk, rboots) == channels(slow, rboots)
+    assert channels(bulk, rboots)["boots"][1]["netconsole_lost_kept_by_reliable"] == 0
 
 
 def report(tmp_path, capsys, *argv: str) -> tuple[int, str, str]:
