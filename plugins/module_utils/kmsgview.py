@@ -923,7 +923,7 @@ class _Bulk:
         rows = _HEAD_PATTERNS[_IDS_LINE].findall(text)
         if len(rows) != text.count("\n"):  # a line without two spaces ran into the next one
             return False
-        sources, seqs, ids = zip(*rows)
+        sources, seqs, ids = zip(*rows)  # noqa: B905 (strict= needs Python 3.10; receivers may run 3.9)
         if "" in seqs or sources.count(sources[0]) != len(sources) or not _one_by_one(boot.max_seq + 1, seqs):
             return False
         last = boot.last_msgid.get(sources[0])
