@@ -1673,12 +1673,31 @@ PSTORE_NAME_RE = re.compile(r"([0-9]{8}T[0-9]{6}Z)-[0-9a-f]{12}[.]txt")
 PSTORE_MAX_BYTES = 1 << 20  # ramoops keeps 128 KiB per record by default: a larger file is read this far
 PSTORE_TAIL = 40  # the record's last lines the text report shows (the panic line and its trace end a record)
 _PSTORE_LEVEL_RE = re.compile(r"^<[0-7]>(?=\[)")  # "<0>[   35.1] Kernel panic": the level before the time
+_PSTORE_NUMBERED_RE = re.compile(r"([0-9]{1,9})/([0-9]{1,9})(?: (.*))?")  # "<n>/<total> <line>" as the friend files it
+
+
+def pstore_lines(text: str) -> tuple[list[str], int]:
+    """A filed record's lines in the record's order, each once, and how many never arrived. The receiver files
+    "<n>/<total> <line>" as they arrive: a record longer than the sender's queue keeps in memory comes out of
+    order, and lines sent again after a reconnect come twice. A file without the numbers is taken as it is."""
+    lines = text.splitlines()
+    numbered: dict[int, str] = {}
+    total = 0
+    for line in lines:
+        match = _PSTORE_NUMBERED_RE.fullmatch(line)
+        if match is None:
+            return lines, 0
+        numbered.setdefault(int(match.group(1)), match.group(3) or "")
+        total = max(total, int(match.group(2)))
+    return [numbered[n] for n in sorted(numbered)], max(0, total - len(numbered))
 
 
 def pstore_record(name: str, text: str) -> dict:
     """One record: its id and time (from the name the sender gave it), the kernel events in it (first first),
-    its last lines. Its lines are the kernel log the panicking kernel kept in memory, "<level>[time] text"."""
-    lines = [_PSTORE_LEVEL_RE.sub("", line) for line in text.splitlines()]
+    its last lines, and how many of its lines never arrived. Its lines are the kernel log the panicking kernel
+    kept in memory, "<level>[time] text"."""
+    ordered, missing = pstore_lines(text)
+    lines = [_PSTORE_LEVEL_RE.sub("", line) for line in ordered]
     kinds: list[str] = []
     first = None
     for line in lines:
@@ -1695,6 +1714,7 @@ def pstore_record(name: str, text: str) -> dict:
         "time": when.isoformat().replace("+00:00", "Z"),
         "file": f"{PSTORE}/{name}",
         "lines": len(lines),
+        "missing": missing,
         "kinds": kinds,
         "first_event": first,
         "tail": lines[-100:],
@@ -1715,7 +1735,10 @@ def read_pstore(directory: str) -> tuple[list[dict], str]:
     for name in names:
         try:
             with open(os.path.join(where, name), "rb") as handle:
-                text = handle.read(PSTORE_MAX_BYTES).decode("utf-8", "replace")
+                data = handle.read(PSTORE_MAX_BYTES)
+            if len(data) == PSTORE_MAX_BYTES:  # read that far: its last whole line
+                data = data[: data.rfind(b"\n") + 1]
+            text = data.decode("utf-8", "replace")
         except OSError as err:
             return records, f"cannot read {err.filename}: {err.strerror}"
         records.append(pstore_record(name, text))
@@ -1751,7 +1774,8 @@ def _pstore_lines(record: dict) -> list[str]:
     if record["first_event"]:
         out.append(f"    first event: {record['first_event']}")
     tail = record["tail"][-PSTORE_TAIL:]
-    out.append(f"    its last {len(tail)} of {record['lines']} lines:")
+    missing = f" ({record['missing']} more never arrived)" if record.get("missing") else ""
+    out.append(f"    its last {len(tail)} of {record['lines']} lines{missing}:")
     out.extend(f"      {line}" for line in tail)
     return out
 

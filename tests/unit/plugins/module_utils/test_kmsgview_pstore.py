@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 
+from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgview
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import main, pstore_record
 
 SRC = "172.30.77.21"
@@ -115,3 +117,45 @@ def test_no_pstore_directory_is_no_record_and_no_complaint(tmp_path, capsys):
 def test_a_record_without_an_event_says_so():
     record = pstore_record("20261130T050045Z-0123456789ab.txt", "Oops#1 Part1\n<6>[ 1.0] plain line\n")
     assert record["kinds"] == [] and record["first_event"] is None and record["lines"] == 2
+
+
+def numbered(text: str) -> list[str]:
+    """The record's lines as the friend's receiver files them: "<n>/<total> <line>"."""
+    lines = text.splitlines()
+    return [f"{n}/{len(lines)} {line}" for n, line in enumerate(lines, 1)]
+
+
+def test_a_record_that_arrived_out_of_order_and_partly_twice_is_read_in_order_once(tmp_path, capsys):
+    # a record longer than the sender's queue keeps in memory arrives out of order (measured with the real
+    # rsyslog at both ends: tests/integration/test_pstore_ship.py); a window sent again arrives twice
+    filed = numbered(RECORD)
+    filed += filed[2:5]
+    random.Random(7).shuffle(filed)
+    directory = friend_dir(tmp_path, panic_in_second_boot=False)
+    (directory / "pstore" / "20261130T050045Z-0123456789ab.txt").write_text("\n".join(filed) + "\n")
+    (record,) = json.loads(report(tmp_path, "--json", capsys=capsys))["pstore"]
+    assert record["tail"] == [kmsgview._PSTORE_LEVEL_RE.sub("", line) for line in RECORD.splitlines()]
+    assert (record["lines"], record["missing"], record["first_event"]) == (
+        9,
+        0,
+        "[   35.101900] Kernel panic - not syncing: sysrq triggered crash",
+    )
+
+
+def test_lines_that_never_arrived_are_counted_and_said(tmp_path, capsys):
+    filed = numbered(RECORD)
+    del filed[5]
+    directory = friend_dir(tmp_path, panic_in_second_boot=False)
+    (directory / "pstore" / "20261130T050045Z-0123456789ab.txt").write_text("\n".join(filed[::-1]) + "\n")
+    (record,) = json.loads(report(tmp_path, "--json", capsys=capsys))["pstore"]
+    assert (record["lines"], record["missing"]) == (8, 1)
+    assert record["tail"][-1].startswith("[   35.102600] ---[ end Kernel panic")
+    assert "its last 8 of 8 lines (1 more never arrived):" in report(tmp_path, capsys=capsys)
+
+
+def test_a_record_read_only_so_far_ends_at_its_last_whole_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(kmsgview, "PSTORE_MAX_BYTES", 200)
+    directory = friend_dir(tmp_path, panic_in_second_boot=False)
+    (directory / "pstore" / "20261130T050045Z-0123456789ab.txt").write_text("\n".join(numbered(RECORD)) + "\n")
+    (record,) = json.loads(report(tmp_path, "--json", capsys=capsys))["pstore"]
+    assert record["missing"] > 0 and record["tail"][0] == "Panic#1 Part1"
