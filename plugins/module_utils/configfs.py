@@ -114,7 +114,7 @@ class ConfigfsStore:
         if attribute not in self.attributes(name):
             return None
         text = self.read(name, attribute)
-        return int(text) if text.isdigit() else None
+        return int(text) if text.isdecimal() else None
 
     def set_userdata(self, name: str, key: str, value: str) -> None:
         entry = self.path(name, "userdata", key)

@@ -94,7 +94,7 @@ def rcvbuf_errors(snmp: str) -> int | None:
     if len(rows) < 2 or "RcvbufErrors" not in rows[0]:
         return None
     value = rows[1][rows[0].index("RcvbufErrors")]
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def receiver_side(output: str, file: str) -> str:

@@ -163,15 +163,15 @@ def parse_line(line: str) -> Record | None:
     if 0 < semi < 160:
         header = raw[:semi].split(",")
         release = None
-        if len(header) >= 5 and not header[0].isdigit():
+        if len(header) >= 5 and not header[0].isdecimal():
             release = header.pop(0)
-        if len(header) >= 4 and header[0].isdigit() and header[1].isdigit() and header[2].isdigit():
+        if len(header) >= 4 and header[0].isdecimal() and header[1].isdecimal() and header[2].isdecimal():
             record = Record(recv, source, raw[semi + 1 :], int(header[1]), int(header[2]), int(header[0]) & 7, release)
             if len(header) > 4:
                 for extra in header[4:]:
                     if extra.startswith("ncfrag="):
                         off, slash, total = extra[7:].partition("/")
-                        if slash and off.isdigit() and total.isdigit():
+                        if slash and off.isdecimal() and total.isdecimal():
                             record.frag = (int(off), int(total))
             if record.frag is None and "#012" in record.text:
                 _split_fields(record)
@@ -463,7 +463,7 @@ def _count_msgid(boot: Boot, record: Record) -> None:
     """msgid (sysdata, newer kernels): a per-target 32-bit counter, one per message sent, so per source address
     (two targets to two of the receiver's addresses count apart); a gap is a loss, a lower number a late one."""
     msgid = record.fields.get("msgid")
-    if msgid is None or not msgid.isdigit():
+    if msgid is None or not msgid.isdecimal():
         return
     value = int(msgid)
     last = boot.last_msgid.get(record.source)
@@ -795,7 +795,7 @@ def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
         rf"({extended}|[0-9]{{1,20}}\.[0-9]{{6}}(?=\]))"  # the head
         rf"(?:{'' if times else ',[0-9]{1,20}'},[^,;\n]{{0,16}};|\](?: |(?! )))"  # (a plain line with a ";": _Bulk.run)
         + _NO_EVENT
-        + (r"(?![^#\n]*#012)" if hashes else "")  # no dictionary line, no escaped newline
+        + (r"(?![^\n]*#012)" if hashes else "")  # no dictionary line, no escaped newline
         + r"|)"
     )
 
@@ -1204,7 +1204,7 @@ def parse_reliable(line: str) -> tuple[str, str, int, int, str, str] | None:
         return None
     head, sep, text = parts[2].partition(";")
     fields = head.split(",", 2)
-    if not sep or len(fields) < 3 or not fields[0].isdigit() or not fields[1].isdigit():
+    if not sep or len(fields) < 3 or not fields[0].isdecimal() or not fields[1].isdecimal():
         return None  # no number (%msgid% "-"): nothing to compare it by
     return parts[0], parts[1], int(fields[0]) & 7, int(fields[1]), fields[2], text
 

@@ -18,7 +18,7 @@ def target_name(index: int) -> str:
 
 def _order(name: str) -> tuple[int, str]:
     digits = name[len(PREFIX) :]
-    return (int(digits), name) if digits.isdigit() else (-1, name)
+    return (int(digits), name) if digits.isdecimal() else (-1, name)
 
 
 def stale_targets(found: Iterable[str], wanted: int) -> list[str]:

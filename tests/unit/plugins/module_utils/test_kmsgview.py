@@ -742,6 +742,23 @@ def test_dictionaries_without_message_ids_are_ordinary_lines(tmp_path, monkeypat
     assert sum(taken) > 1900
 
 
+def test_a_message_id_after_a_hash_in_the_text_is_counted_by_both_readers(tmp_path):
+    # "CPU#1" before the dictionary: the look-ahead for "#012" must not stop at the first "#" (found in review)
+    rows = [ext(1, 1, "a#012 host=alice#012 msgid=100"), ext(1, 2, "CPU#1 up#011x#012 host=alice#012 msgid=102")]
+    rows += [ext(1, 3, "c#012 host=alice#012 msgid=103")]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert (boot["msgid_lost"], boot["gaps"][0]["missing"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "datagram", ["6,\u00b2,1015,-;x", "6,2,1020,-;x#012 msgid=\u00b2", "6,2,1020,-,ncfrag=\u00b2/9;x"]
+)
+def test_digits_that_are_not_decimal_are_not_numbers(tmp_path, datagram):
+    # "\u00b2" is a digit to str.isdigit() and not a number to int(): a datagram must not stop the report
+    (boot,) = one_file(tmp_path, [ext(1, 1, "before"), line(1, datagram), ext(1, 3, "after")])["boots"]
+    assert boot["records"] == 3
+
+
 def test_more_gaps_than_listed_are_all_counted(tmp_path):
     rows = [ext(1, s * 3, "x") for s in range(1, kmsgview.MAX_GAPS + 50)]
     (boot,) = one_file(tmp_path, rows)["boots"]
