@@ -18,8 +18,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import pstore_lines
 from logswap_testlib import COLLECTIONS, MODULE_UTILS, ROOT, need_program, need_root, sh
+
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import pstore_lines
 
 PREFIX = "lsp" + uuid.uuid4().hex[:4]
 SND, RCV = f"{PREFIX}-snd", f"{PREFIX}-rcv"
