@@ -736,15 +736,22 @@ def _blocks(path: str) -> Iterator[bytes]:
 
 def _inflate(handle: BinaryIO) -> Iterator[bytes]:
     """A gzip file's members in turn, as gzip.open reads them (zero padding between members skipped; a cut or
-    damaged file raises what gzip raises), with larger reads."""
+    damaged file raises what gzip raises), with larger reads; at most READ_SIZE bytes out at a time (a megabyte of
+    a log compresses to far less: unbounded, one chunk would hold many megabytes of lines)."""
     data = handle.read(READ_SIZE)
     while data:
         inflate = zlib.decompressobj(31)
         while True:
-            try:
-                yield inflate.decompress(data)
-            except zlib.error as err:
-                raise gzip.BadGzipFile(str(err)) from None
+            while True:
+                try:
+                    out = inflate.decompress(data, READ_SIZE)
+                except zlib.error as err:
+                    raise gzip.BadGzipFile(str(err)) from None
+                data = inflate.unconsumed_tail
+                if out:
+                    yield out
+                if inflate.eof or (not data and len(out) < READ_SIZE):
+                    break
             if inflate.eof:
                 break
             data = handle.read(READ_SIZE)

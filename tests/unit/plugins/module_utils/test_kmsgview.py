@@ -759,6 +759,16 @@ def test_digits_that_are_not_decimal_are_not_numbers(tmp_path, datagram):
     assert boot["records"] == 3
 
 
+def test_a_compressed_file_is_inflated_a_chunk_at_a_time(tmp_path, monkeypatch):
+    # a log compresses well: inflated whole, one chunk would hold many megabytes of lines
+    monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
+    rows = ordinary(1, 20000)
+    paths = write_files(tmp_path / "alice", [rows, [ext(2, 20001, "live")]])
+    chunks = list(read_lines(paths).chunks())
+    assert max(map(len, chunks)) < 2 * 4096
+    assert "".join(chunks).split("\n")[1:] == [row.rstrip("\n") for row in rows] + [ext(2, 20001, "live").rstrip("\n")]
+
+
 def test_more_gaps_than_listed_are_all_counted(tmp_path):
     rows = [ext(1, s * 3, "x") for s in range(1, kmsgview.MAX_GAPS + 50)]
     (boot,) = one_file(tmp_path, rows)["boots"]
