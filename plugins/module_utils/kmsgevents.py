@@ -45,6 +45,8 @@ KEEP_DONE = 50  # deliveries kept in the state after they were sent or given up
 PENDING_MAX = 20
 INCIDENT_EVENTS = 20
 RECENT = 20  # events kept in the state file with their traces
+BOOTS_KEPT = 8  # boots whose start and told kinds are kept, to place a pstore record in the boot it ended
+PSTORE_TRACE = 40  # a pstore record's last lines in its event (the panic and its trace end a record)
 
 
 def iso(when: float) -> str:
@@ -59,6 +61,9 @@ def word(kind: str) -> str:
 def alert_class(event: dict) -> str | None:
     """Which switch (ALERT_KINDS) an event falls under, if any."""
     kind = event["kind"]
+    if kind == "pstore":  # told only where netconsole did not tell it in the boot it ended
+        kinds = () if event.get("in_console_log") else event.get("kinds", ())
+        return "panic" if "panic" in kinds else "oops" if set(kinds) & set(_OOPS) else None
     if kind in ("panic", "reboot", "silence"):
         return kind
     if kind in _OOPS or "oops" in event.get("also", ()):
@@ -112,6 +117,9 @@ class Watcher:
         self.recent: list[dict] = []
         self.lines = 0
         self.clock = 0.0  # the newest wall-clock time given (tick, feed_line): what "stale" is measured against
+        # the last BOOTS_KEPT boots: (number, receive time of the first line), and the kinds told in each
+        self.boot_starts: list[tuple[int, float]] = []
+        self.told: dict[int, list[str]] = {}
         self._events: list[dict] = []
         self._incidents: list[dict] = []
 
@@ -143,6 +151,30 @@ class Watcher:
             (now - incident["touched"] >= SETTLE and not self.opened) or now - incident["opened"] > INCIDENT_MAX
         ):
             self._close_incident(now)
+
+    def pstore(self, record: dict, arrived: float) -> None:
+        """A pstore record filed for this friend (kmsgview.pstore_record): the kernel log a panic kept through the
+        reboot. An event in the boot it ended (the last one that started before the record's time), marked with
+        whether console.log told an event of its kinds in that boot; alerted as a panic or oops only where not."""
+        when = kmsgview.parse_time(record["time"])
+        ended = [number for number, start in self.boot_starts if start <= when]
+        boot = ended[-1] if ended else 0
+        event = {
+            "kind": "pstore",
+            "time": iso(arrived),
+            "boot": boot,
+            "id": record["id"],
+            "at": record["time"],
+            "file": record["file"],
+            "kinds": list(record["kinds"]),
+            "first": record["first_event"] or "",
+            "lines": record["lines"],
+            "missing": record.get("missing", 0),
+            "in_console_log": bool(set(record["kinds"]) & set(self.told.get(boot, ()))),
+            "trace": record["tail"][-PSTORE_TRACE:],
+        }
+        self.clock = max(self.clock, arrived)
+        self._emit(event, arrived)
 
     def take(self) -> tuple[list[dict], list[dict]]:
         """Events for events.log and incidents to send, since the last call."""
@@ -199,6 +231,7 @@ class Watcher:
             self._flush_loss()
             self.boot_no += 1
             self.boot, self.known, self.reported = boot, 0, (0, 0, 0)
+            self.boot_starts = [*self.boot_starts, (self.boot_no, kmsgview.parse_time(boot.first))][-BOOTS_KEPT:]
             event = {
                 "kind": "boot" if previous is None else "reboot",
                 "time": boot.first,
@@ -252,6 +285,11 @@ class Watcher:
         event["n"] = self.event_no
         event.setdefault("boot", self.boot_no)
         self.counts[event["kind"]] = self.counts.get(event["kind"], 0) + 1
+        if event["kind"] in kmsgview.EVENT_KINDS:
+            told = self.told.setdefault(event["boot"], [])
+            told += [] if event["kind"] in told else [event["kind"]]
+            for old in [number for number in self.told if number <= self.boot_no - BOOTS_KEPT]:
+                del self.told[old]
         self._events.append(event)
         if event["kind"] not in ("loss", "back"):
             self.recent = [*self.recent, event][-RECENT:]
@@ -345,6 +383,11 @@ def event_line(event: dict) -> str:
         facts += [f"after={event['after']}s", f"last={event['last'] or '-'}"]
     elif kind == "back":
         facts.append(f"silent={event['silent']}s")
+    elif kind == "pstore":
+        facts += [f"id={event['id']}", f"at={event['at']}", "kinds=" + (",".join(map(word, event["kinds"])) or "-")]
+        facts += [f"lines={event['lines']}", f"missing={event['missing']}"]
+        facts.append("console=" + ("yes" if event["in_console_log"] else "no"))
+        text = event["first"]
     else:
         if event.get("also"):
             facts.append("also=" + ",".join(word(also) for also in event["also"]))
@@ -393,6 +436,14 @@ def incident_text(incident: dict, host: str) -> str:
                 out.extend(f"    {shown}" for shown in event["last_words"])
         elif kind in ("loss", "back"):
             out.append(event_line(event).rstrip("\n"))
+        elif kind == "pstore":
+            told = "netconsole told it too" if event["in_console_log"] else "netconsole did not deliver it"
+            out.append(f"PSTORE record {event['id']}: the kernel log kept through the reboot ({told})")
+            out.append(f"  taken at {event['at']} (the server's clock), filed as {event['file']}")
+            if event.get("missing"):
+                out.append(f"  {event['missing']} of its lines never arrived")
+            out.append("  its last lines:")
+            out.extend(f"    {shown}" for shown in event["trace"])
         else:
             marks = (" (also " + ", ".join(event["also"]) + ")" if event.get("also") else "") + (
                 " [incomplete: fragments lost]" if event.get("incomplete") else ""

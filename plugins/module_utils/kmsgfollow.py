@@ -53,6 +53,12 @@ GRACE = 5.0
 # an interface that is up); a friend's silence is counted only while it can (the receiver's own outage is not the
 # friend's silence). At most this late a silence of the receiver's own making may still be counted.
 HEARING_EVERY = 10.0
+# pstore records (docs/pstore.md) the friend's rsyslog files under pstore/: looked for this often, and told once
+# all their lines are there, or once the file has not grown for PSTORE_QUIET seconds (lines that never arrived are
+# counted); the ids told are kept in the checkpoint (the newest PSTORE_KEPT), so a restart tells none again.
+PSTORE_EVERY = 5.0
+PSTORE_QUIET = 30.0
+PSTORE_KEPT = 256
 DOWN_STATES = ("down", "lowerlayerdown", "notpresent")
 
 
@@ -355,6 +361,8 @@ class Friend:
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
         self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
+        self.pstore_told: list[str] = list(data.get("pstore_told") or [])
+        self.pstore_looked = 0.0
         if data:
             self._trim_events_log()
         else:
@@ -404,8 +412,34 @@ class Friend:
                 watcher.feed_line(raw.decode("utf-8", "surrogateescape"), now)
             self.dirty = True
             self._write(now)  # a long backlog: write as we go
+        self.look_for_pstore(now)
         watcher.tick(now)
         self._write(now)
+
+    def look_for_pstore(self, now: float) -> None:
+        """Each pstore record filed since the last look, once whole (or quiet), into the watcher."""
+        if now - self.pstore_looked < PSTORE_EVERY:
+            return
+        self.pstore_looked = now
+        where = os.path.join(self.directory, kmsgview.PSTORE)
+        try:
+            names = sorted(name for name in os.listdir(where) if kmsgview.PSTORE_NAME_RE.fullmatch(name))
+        except OSError:
+            return
+        for name in names:
+            if name[: -len(".txt")] in self.pstore_told:
+                continue
+            try:
+                text, changed = kmsgview.read_pstore_file(os.path.join(where, name))
+            except OSError:
+                continue
+            record = kmsgview.pstore_record(name, text)
+            numbered = kmsgview.pstore_lines(text)[0] != text.splitlines()
+            if now - changed < PSTORE_QUIET and (record["missing"] or not numbered):
+                continue  # still arriving
+            self.watcher.pstore(record, changed)
+            self.pstore_told = [*self.pstore_told, record["id"]][-PSTORE_KEPT:]
+            self.dirty = self.urgent = True
 
     def _write(self, now: float) -> None:
         events, incidents = self.watcher.take()
@@ -463,6 +497,7 @@ class Friend:
         if force or self.urgent or now - self.checkpointed >= CHECKPOINT:
             files = {LIVE: self.source.state}
             data = kmsgevents.checkpoint(self.watcher, self.outbox, files, self.events_size, self.digest)
+            data["pstore_told"] = self.pstore_told
             _atomic(self.checkpoint_path, json.dumps(data).encode(), lambda p, f: os.open(p, f, 0o600))
             self.checkpointed, self.urgent = now, False
         public = self.watcher.summary(now)

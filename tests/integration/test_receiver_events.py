@@ -45,6 +45,8 @@ from logswap_testlib import (
     veth_namespaces,
 )
 
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import SETTLE
+
 PREFIX = "lse" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
 RX_IP, ALICE = "10.98.0.1", "10.98.0.2"
@@ -346,6 +348,35 @@ def test_quiet_time_while_the_receiver_has_no_route_to_alice_is_not_her_silence(
     assert time.monotonic() - back >= SILENCE - 1, "her quiet time counted from before the receiver heard again"
     said = log.read_text()
     assert f"alice: this receiver cannot hear it: no route to {ALICE}" in said  # ip route get refuses a blackhole
+
+
+def test_a_pstore_record_filed_for_alice_is_told_once_and_mailed_where_console_log_had_none_of_it(receiver):
+    """A record as the receiver's rsyslog files it after alice's reboot (docs/pstore.md), lines out of order and one
+    twice: one events.log line in the boot it ended; one mail for the oops in it (her console.log had a panic in
+    that boot, no oops); a second record of that panic is written and not mailed again."""
+    friend, mailbox = receiver["dir"], receiver["mailbox"]
+    time.sleep(SETTLE + 2)  # the last test's silence has gone out on its own by then
+    before = len(mailbox.messages)
+    taken = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    lines = ["Oops#1 Part1", "<4>[  600.000100] Oops: 0002 [#1] PREEMPT SMP NOPTI", "<4>[  600.000200] Call Trace:"]
+    lines += ["<4>[  600.000300]  logswap_pstore_test+0x16/0x20", "<4>[  600.000400] ---[ end trace 0 ]---"]
+    (friend / "pstore").mkdir(exist_ok=True)
+    text = "".join(f"{n}/{len(lines)} {lines[n - 1]}\n" for n in (2, 1, 3, 5, 4, 3))
+    (friend / "pstore" / f"{taken}-00000000000a.txt").write_text(text)
+    panic = ["Panic#1 Part1", "<0>[  500.000100] Kernel panic - not syncing: sysrq triggered crash"]
+    (friend / "pstore" / f"{taken}-00000000000b.txt").write_text(
+        "".join(f"{n}/2 {line}\n" for n, line in enumerate(panic, 1))
+    )
+    wait_for("the records in events.log", lambda: kinds(friend).count("pstore") == 2, timeout=30)
+    wait_for("the record's mail", lambda: len(mailbox.messages) == before + 1)
+    time.sleep(SETTLE + 3)  # a second mail would come now
+    oops, panic_line = (line for line in events(friend) if " pstore " in line)
+    assert "kinds=oops lines=5 missing=0 console=no | [  600.000100] Oops: 0002" in oops
+    assert "kinds=panic lines=2 missing=0 console=yes" in panic_line
+    assert len(mailbox.messages) == before + 1
+    mail = mails(mailbox)[-1]
+    assert mail.startswith("Subject: [netconsole] alice: oops at") and "netconsole did not deliver it" in mail
+    assert "logswap_pstore_test+0x16/0x20" in mail
 
 
 def test_a_receiver_whose_interface_towards_alice_is_down_says_so():

@@ -17,6 +17,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents impo
     Watcher,
     checkpoint,
     event_line,
+    incident_text,
     mail_message,
     restore,
     retry_delay,
@@ -279,3 +280,57 @@ def test_an_incident_carries_a_bounded_number_of_events_and_says_how_many_more()
     text = mail_message(incident, ["alice@example.org"], "", "recv", T0 + 80).decode()
     assert f"and {40 - INCIDENT_EVENTS} more events" in text
     assert json.loads(webhook_payload(incident, "recv"))["more_events"] == 40 - INCIDENT_EVENTS
+
+
+# A pstore record as kmsgview.pstore_record reads it: the panic of the boot that started at T0 (crash()), taken at
+# T0 + 30 by the server's clock, filed after the reboot.
+def pstore_record(kinds: tuple[str, ...] = ("panic",)) -> dict:
+    tail = ["[   30.000000] sysrq: Trigger a crash", "[   30.000100] Kernel panic - not syncing: sysrq triggered crash"]
+    tail += ["[   30.000200] Call Trace:", "[   30.000300]  sysrq_handle_crash+0x16/0x20"]
+    return {
+        "id": "20261130T050030Z-0123456789ab",
+        "time": "2026-11-30T05:00:30Z",
+        "file": "pstore/20261130T050030Z-0123456789ab.txt",
+        "lines": 4,
+        "missing": 0,
+        "kinds": list(kinds),
+        "first_event": tail[1] if kinds else None,
+        "tail": tail,
+    }
+
+
+def test_a_pstore_record_of_a_panic_netconsole_did_not_send_is_told_in_the_boot_it_ended_and_alerted():
+    watcher = Watcher("alice", silence=600)
+    run(watcher, reboot(0), T0 + 1)  # boot 1 from T0 (no panic arrived: the link was down)
+    run(watcher, [line(60, f"5,0,0,-;{BANNER}"), line(60, "6,1,1500,-;boot two")], T0 + 61)  # boot 2 from T0 + 60
+    watcher.take()
+    run(watcher, [], T0 + 61 + SETTLE + 1)  # the reboot's incident goes first
+    watcher.pstore(pstore_record(), T0 + 90)
+    events, incidents = run(watcher, [], T0 + 90 + SETTLE + 1)
+    (event,) = events
+    assert (event["kind"], event["boot"], event["in_console_log"]) == ("pstore", 1, False)
+    assert event_line(event) == (
+        "2026-11-30T05:01:30.000000+00:00 pstore boot=1 n=3 id=20261130T050030Z-0123456789ab at=2026-11-30T05:00:30Z"
+        " kinds=panic lines=4 missing=0 console=no | [   30.000100] Kernel panic - not syncing: sysrq triggered crash\n"
+    )
+    (incident,) = incidents
+    assert incident["kinds"] == ["panic"] and not incident["stale"]
+    text = incident_text(incident, "recv")
+    assert "netconsole did not deliver it" in text and "sysrq_handle_crash+0x16/0x20" in text
+
+
+def test_a_pstore_record_of_a_panic_netconsole_told_is_written_but_not_alerted_again():
+    watcher = Watcher("alice", silence=600)
+    panic = [line(0, f"5,0,0,-;{BANNER}"), line(30, "0,1,30000100,-;Kernel panic - not syncing: sysrq triggered crash")]
+    run(watcher, [*panic, line(30, "4,2,30000200,-;---[ end Kernel panic - not syncing: sysrq ]---")], T0 + 31)
+    run(watcher, reboot(60), T0 + 61)
+    run(watcher, [], T0 + 61 + SETTLE + 1)
+    watcher.take()
+    watcher.pstore(pstore_record(), T0 + 90)
+    events, incidents = run(watcher, [], T0 + 90 + SETTLE + 1)
+    assert [(e["kind"], e["boot"], e["in_console_log"]) for e in events] == [("pstore", 1, True)]
+    assert incidents == []
+    # a record without a kernel event (an oops kept from an earlier boot, say, or a WARNING): written, not alerted
+    watcher.pstore(dict(pstore_record(()), id="20261130T050031Z-0123456789ab"), T0 + 100)
+    events, incidents = run(watcher, [], T0 + 100 + SETTLE + 1)
+    assert [e["kinds"] for e in events] == [[]] and incidents == []

@@ -435,3 +435,56 @@ def test_a_friend_without_addresses_or_a_host_that_cannot_tell_is_never_taken_fo
     bob.listen(T0 + 1, hearing)
     assert bob.deaf == "" and bob.watcher.up_since == 0.0
     assert capsys.readouterr().err.count("cannot tell whether fe80::7%eth1 can be heard") == 1
+
+
+PSTORE_LINES = [
+    "Panic#1 Part1",
+    "<6>[   30.000000] sysrq: Trigger a crash",
+    "<0>[   30.000100] Kernel panic - not syncing: sysrq triggered crash",
+    "<4>[   30.000200] Call Trace:",
+    "<4>[   30.000300]  sysrq_handle_crash+0x16/0x20",
+]
+
+
+def filed(lines: list[str], numbers: list[int]) -> str:
+    """The record as the receiver files it, lines in the order they arrived: "<n>/<total> <line>"."""
+    return "".join(f"{n}/{len(lines)} {lines[n - 1]}\n" for n in numbers)
+
+
+def test_a_pstore_record_is_told_once_whole_and_alerted_where_console_log_had_no_panic(tmp_path):
+    directory = tmp_path / "root" / "alice"
+    (directory / "pstore").mkdir(parents=True)
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(directory / "console.log", stamp + b"5,0,0,-;Linux version 6.1.0\n" + stamp + b"6,1,100,-;up\n")
+    record = directory / "pstore" / "20261130T050030Z-0123456789ab.txt"
+    record.write_text(filed(PSTORE_LINES, [3, 1, 2]))  # two lines still on the way
+    (directory / "pstore" / "20261130T050031Z-0123456789ab.txt").symlink_to("/etc/shadow")
+    first = friend(tmp_path)
+    now = os.stat(record).st_mtime + 1
+    first.step(now)
+    assert "pstore" not in (directory / "events.log").read_text()
+    write(record, filed(PSTORE_LINES, [5, 4, 2]).encode())  # the rest, and a line sent twice
+    first.step(now + kmsgfollow.PSTORE_EVERY)
+    first.step(now + kmsgfollow.PSTORE_EVERY + 10)  # the incident settles
+    first.save(now + 20, force=True)
+    (told,) = [line for line in (directory / "events.log").read_text().splitlines() if " pstore " in line]
+    assert "id=20261130T050030Z-0123456789ab" in told and "missing=0 console=no | [   30.000100] Kernel panic" in told
+    state = json.loads((directory / "events.json").read_text())
+    assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("mail", "pending")]
+    second = friend(tmp_path)  # a restart tells it again nowhere
+    second.step(now + 60)
+    second.save(now + 60, force=True)
+    assert (directory / "events.log").read_text().count(" pstore ") == 1
+
+
+def test_a_pstore_record_with_lines_that_never_arrive_is_told_once_quiet(tmp_path):
+    directory = tmp_path / "root" / "alice"
+    (directory / "pstore").mkdir(parents=True)
+    record = directory / "pstore" / "20261130T050030Z-0123456789ab.txt"
+    record.write_text(filed(PSTORE_LINES, [1, 2, 3, 5]))
+    follower = friend(tmp_path)
+    changed = os.stat(record).st_mtime
+    follower.step(changed + 1)
+    assert not (directory / "events.log").exists() or " pstore " not in (directory / "events.log").read_text()
+    follower.step(changed + kmsgfollow.PSTORE_QUIET + 1)
+    assert "lines=4 missing=1" in (directory / "events.log").read_text()
