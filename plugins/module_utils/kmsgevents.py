@@ -45,8 +45,12 @@ KEEP_DONE = 50  # deliveries kept in the state after they were sent or given up
 PENDING_MAX = 20
 INCIDENT_EVENTS = 20
 RECENT = 20  # events kept in the state file with their traces
-BOOTS_KEPT = 8  # boots whose start and told kinds are kept, to place a pstore record in the boot it ended
+BOOTS_KEPT = 8  # boots whose start is kept, to place a pstore record in the boot it ended
 PSTORE_TRACE = 40  # a pstore record's last lines in its event (the panic and its trace end a record)
+# A panic or oops console.log told this close to a pstore record's time (the server's clock; netconsole's lines
+# carry the receiver's) is the record's own: the record is then a second witness, not alerted again.
+PSTORE_SLACK = 30.0
+TOLD_KEPT = 32  # the last panics and oopses told, with their receive times
 
 
 def iso(when: float) -> str:
@@ -61,9 +65,8 @@ def word(kind: str) -> str:
 def alert_class(event: dict) -> str | None:
     """Which switch (ALERT_KINDS) an event falls under, if any."""
     kind = event["kind"]
-    if kind == "pstore":  # told only where netconsole did not tell it in the boot it ended
-        kinds = () if event.get("in_console_log") else event.get("kinds", ())
-        return "panic" if "panic" in kinds else "oops" if set(kinds) & set(_OOPS) else None
+    if kind == "pstore":  # decided when the record was read (Watcher.pstore)
+        return event.get("alert")
     if kind in ("panic", "reboot", "silence"):
         return kind
     if kind in _OOPS or "oops" in event.get("also", ()):
@@ -117,9 +120,10 @@ class Watcher:
         self.recent: list[dict] = []
         self.lines = 0
         self.clock = 0.0  # the newest wall-clock time given (tick, feed_line): what "stale" is measured against
-        # the last BOOTS_KEPT boots: (number, receive time of the first line), and the kinds told in each
+        # the last BOOTS_KEPT boots: (number, receive time of the first line); the last panics and oopses told:
+        # (alert class, receive time)
         self.boot_starts: list[tuple[int, float]] = []
-        self.told: dict[int, list[str]] = {}
+        self.told: list[tuple[str, float]] = []
         self._events: list[dict] = []
         self._incidents: list[dict] = []
 
@@ -152,29 +156,36 @@ class Watcher:
         ):
             self._close_incident(now)
 
-    def pstore(self, record: dict, arrived: float) -> None:
-        """A pstore record filed for this friend (kmsgview.pstore_record): the kernel log a panic kept through the
-        reboot. An event in the boot it ended (the last one that started before the record's time), marked with
-        whether console.log told an event of its kinds in that boot; alerted as a panic or oops only where not."""
+    def pstore(self, record: dict, arrived: float, now: float) -> None:
+        """A pstore record filed for this friend (kmsgview.pstore_record): the kernel log a panic (or an oops) kept
+        through the reboot. An event in the boot it ended (the last one that started before the record's time,
+        the server's clock). Alerted as the panic or oops that made the kernel write it, unless console.log told
+        that one (an event of its class within PSTORE_SLACK seconds of the record's time), or the record is older
+        than STALE, or no boot of this friend is known to place it in (a parser started afresh)."""
         when = kmsgview.parse_time(record["time"])
         ended = [number for number, start in self.boot_starts if start <= when]
-        boot = ended[-1] if ended else 0
+        kinds = set(record["kinds"])
+        trigger = record.get("trigger") or ("panic" if "panic" in kinds else "oops" if kinds & set(_OOPS) else None)
+        told = any(switch == trigger and abs(at - when) <= PSTORE_SLACK for switch, at in self.told)
+        alert = trigger if trigger and not told and self.boot_starts and now - when <= STALE else None
         event = {
             "kind": "pstore",
-            "time": iso(arrived),
-            "boot": boot,
+            "time": iso(min(arrived, now)),
+            "boot": ended[-1] if ended else 0,
             "id": record["id"],
             "at": record["time"],
             "file": record["file"],
             "kinds": list(record["kinds"]),
+            "trigger": trigger,
             "first": record["first_event"] or "",
             "lines": record["lines"],
             "missing": record.get("missing", 0),
-            "in_console_log": bool(set(record["kinds"]) & set(self.told.get(boot, ()))),
+            "in_console_log": told,
+            "alert": alert,
             "trace": record["tail"][-PSTORE_TRACE:],
         }
-        self.clock = max(self.clock, arrived)
-        self._emit(event, arrived)
+        self.clock = max(self.clock, now)
+        self._emit(event, now)
 
     def take(self) -> tuple[list[dict], list[dict]]:
         """Events for events.log and incidents to send, since the last call."""
@@ -285,11 +296,9 @@ class Watcher:
         event["n"] = self.event_no
         event.setdefault("boot", self.boot_no)
         self.counts[event["kind"]] = self.counts.get(event["kind"], 0) + 1
-        if event["kind"] in kmsgview.EVENT_KINDS:
-            told = self.told.setdefault(event["boot"], [])
-            told += [] if event["kind"] in told else [event["kind"]]
-            for old in [number for number in self.told if number <= self.boot_no - BOOTS_KEPT]:
-                del self.told[old]
+        switch = alert_class(event)
+        if event["kind"] != "pstore" and switch in ("panic", "oops"):
+            self.told = [*self.told, (switch, kmsgview.parse_time(event["time"]))][-TOLD_KEPT:]
         self._events.append(event)
         if event["kind"] not in ("loss", "back"):
             self.recent = [*self.recent, event][-RECENT:]
@@ -387,6 +396,7 @@ def event_line(event: dict) -> str:
         facts += [f"id={event['id']}", f"at={event['at']}", "kinds=" + (",".join(map(word, event["kinds"])) or "-")]
         facts += [f"lines={event['lines']}", f"missing={event['missing']}"]
         facts.append("console=" + ("yes" if event["in_console_log"] else "no"))
+        facts.append(f"alert={event['alert'] or '-'}")
         text = event["first"]
     else:
         if event.get("also"):
@@ -607,14 +617,29 @@ def restore(data: dict, friend: str, silence: int, alert_on: tuple[str, ...], di
     if watcher is None:
         watcher = Watcher(friend, silence, alert_on)
         old = data.get("carry") or {}
-        for key in ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines"):
+        for key in (
+            "event_no",
+            "incident_no",
+            "boot_no",
+            "last_line",
+            "last_recv",
+            "silent",
+            "counts",
+            "lines",
+            "clock",
+        ):
             if key in old:
                 setattr(watcher, key, old[key])
+        watcher.boot_starts = [(int(number), float(start)) for number, start in old.get("boot_starts", [])]
+        watcher.told = [(str(switch), float(at)) for switch, at in old.get("told", [])]
     watcher.silence, watcher.alert_on = silence, tuple(alert_on)
     return watcher, Outbox(data.get("outbox"))
 
 
 def carry(watcher: Watcher) -> dict:
     """The counters a fresh parser continues from (kept next to the pickled one, in plain JSON)."""
-    keys = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines")
-    return {key: getattr(watcher, key) for key in keys}
+    keys = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines", "clock")
+    data = {key: getattr(watcher, key) for key in keys}
+    data["boot_starts"] = [list(pair) for pair in watcher.boot_starts]  # where pstore records are placed
+    data["told"] = [list(pair) for pair in watcher.told]  # which of them console.log told already
+    return data

@@ -53,12 +53,12 @@ GRACE = 5.0
 # an interface that is up); a friend's silence is counted only while it can (the receiver's own outage is not the
 # friend's silence). At most this late a silence of the receiver's own making may still be counted.
 HEARING_EVERY = 10.0
-# pstore records (docs/pstore.md) the friend's rsyslog files under pstore/: looked for this often, and told once
-# all their lines are there, or once the file has not grown for PSTORE_QUIET seconds (lines that never arrived are
-# counted); the ids told are kept in the checkpoint (the newest PSTORE_KEPT), so a restart tells none again.
+# pstore records (docs/pstore.md) the friend's rsyslog files under pstore/: looked for this often once console.log
+# is read to its end, and told once all their lines are there, or once the file has not grown for PSTORE_QUIET
+# seconds (lines that never arrived are counted). The ids told (of the files still there) are kept in the
+# checkpoint, so a restart tells none again; the records found at the first look ever are taken as told.
 PSTORE_EVERY = 5.0
 PSTORE_QUIET = 30.0
-PSTORE_KEPT = 256
 DOWN_STATES = ("down", "lowerlayerdown", "notpresent")
 
 
@@ -361,7 +361,8 @@ class Friend:
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
         self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
-        self.pstore_told: list[str] = list(data.get("pstore_told") or [])
+        told = data.get("pstore_told")
+        self.pstore_told: list[str] | None = None if told is None else [str(rid) for rid in told]
         self.pstore_looked = 0.0
         if data:
             self._trim_events_log()
@@ -400,6 +401,7 @@ class Friend:
     def step(self, now: float) -> None:
         """Read what is new, write events, queue incidents."""
         watcher = self.watcher
+        caught_up = False
         for _chunk in range(CHUNKS_PER_STEP):
             try:
                 lines = self.source.read()
@@ -407,12 +409,14 @@ class Friend:
                 log(f"{self.name}: cannot read {err.filename}: {err.strerror}")
                 lines = []
             if not lines:
+                caught_up = True
                 break
             for raw in lines:
                 watcher.feed_line(raw.decode("utf-8", "surrogateescape"), now)
             self.dirty = True
             self._write(now)  # a long backlog: write as we go
-        self.look_for_pstore(now)
+        if caught_up:  # (a record is placed among the boots console.log told, and after its own panic's line)
+            self.look_for_pstore(now)
         watcher.tick(now)
         self._write(now)
 
@@ -421,25 +425,39 @@ class Friend:
         if now - self.pstore_looked < PSTORE_EVERY:
             return
         self.pstore_looked = now
-        where = os.path.join(self.directory, kmsgview.PSTORE)
-        try:
-            names = sorted(name for name in os.listdir(where) if kmsgview.PSTORE_NAME_RE.fullmatch(name))
+        try:  # the directory itself not through a symlink either (it belongs to the log owner)
+            where = os.open(
+                os.path.join(self.directory, kmsgview.PSTORE),
+                os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+            )
         except OSError:
             return
-        for name in names:
-            if name[: -len(".txt")] in self.pstore_told:
-                continue
-            try:
-                text, changed = kmsgview.read_pstore_file(os.path.join(where, name))
-            except OSError:
-                continue
-            record = kmsgview.pstore_record(name, text)
-            numbered = kmsgview.pstore_lines(text)[0] != text.splitlines()
-            if now - changed < PSTORE_QUIET and (record["missing"] or not numbered):
-                continue  # still arriving
-            self.watcher.pstore(record, changed)
-            self.pstore_told = [*self.pstore_told, record["id"]][-PSTORE_KEPT:]
-            self.dirty = self.urgent = True
+        try:
+            names = sorted(name for name in os.listdir(where) if kmsgview.pstore_time(name))
+            present = [name[: -len(".txt")] for name in names]
+            if self.pstore_told is None:  # the first look ever: what is there already is not news
+                self.pstore_told, self.dirty, self.urgent = present, True, True
+                return
+            told = [rid for rid in self.pstore_told if rid in present]  # bounded by the files there
+            for name in names:
+                if name[: -len(".txt")] not in told and self._tell_pstore(name, where, now):
+                    told.append(name[: -len(".txt")])
+            if told != self.pstore_told:
+                self.pstore_told, self.dirty, self.urgent = told, True, True
+        finally:
+            os.close(where)
+
+    def _tell_pstore(self, name: str, where: int, now: float) -> bool:
+        """The record into the watcher if it is whole, or has been quiet for PSTORE_QUIET seconds."""
+        try:
+            text, changed = kmsgview.read_pstore_file(name, dir_fd=where)
+        except OSError:
+            return False
+        record = kmsgview.pstore_record(name, text)
+        if now - changed < PSTORE_QUIET and (record["missing"] or not record["numbered"]):
+            return False  # still arriving
+        self.watcher.pstore(record, changed, now)
+        return True
 
     def _write(self, now: float) -> None:
         events, incidents = self.watcher.take()
@@ -711,6 +729,11 @@ def main(argv: list[str] | None = None) -> int:
                 friend.step(now)
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")
+            except Exception as err:  # nor a file of theirs this code did not foresee: said once, the rest goes on
+                said = f"{friend.name}: {type(err).__name__}: {err}"
+                if said != friend.save_error:
+                    log(said)
+                friend.save_error = said
             courier.hand(friend, now)
             _save(friend, now)
         stop.wait(poll)

@@ -1689,16 +1689,23 @@ def pstore_lines(text: str) -> tuple[list[str], int]:
     """A filed record's lines in the record's order, each once, and how many never arrived. The receiver files
     "<n>/<total> <line>" as they arrive: a record longer than the sender's queue keeps in memory comes out of
     order, and lines sent again after a reconnect come twice. A file without the numbers is taken as it is."""
-    lines = text.splitlines()
+    lines = text.split("\n")  # (not splitlines: a kernel line may hold U+2028, which rsyslog does not escape)
+    if lines[-1] == "":
+        del lines[-1]
+    return _numbered_lines(lines) or (lines, 0)
+
+
+def _numbered_lines(lines: list[str]) -> tuple[list[str], int] | None:
+    """pstore_lines of lines that are all "<n>/<total> <line>"; None where one is not."""
     numbered: dict[int, str] = {}
     total = 0
     for line in lines:
         match = _PSTORE_NUMBERED_RE.fullmatch(line)
         if match is None:
-            return lines, 0
+            return None
         numbered.setdefault(int(match.group(1)), match.group(3) or "")
         total = max(total, int(match.group(2)))
-    return [numbered[n] for n in sorted(numbered)], max(0, total - len(numbered))
+    return [numbered[n] for n in sorted(numbered)], sum(1 for n in range(1, total + 1) if n not in numbered)
 
 
 def pstore_record(name: str, text: str) -> dict:
@@ -1706,6 +1713,7 @@ def pstore_record(name: str, text: str) -> dict:
     its last lines, and how many of its lines never arrived. Its lines are the kernel log the panicking kernel
     kept in memory, "<level>[time] text"."""
     ordered, missing = pstore_lines(text)
+    numbered = bool(text) and _PSTORE_NUMBERED_RE.fullmatch(text.split("\n", 1)[0]) is not None
     lines = [_PSTORE_LEVEL_RE.sub("", line) for line in ordered]
     kinds: list[str] = []
     first = None
@@ -1716,18 +1724,33 @@ def pstore_record(name: str, text: str) -> dict:
             if kind not in kinds:
                 kinds.append(kind)
             first = first or line
-    stamp = PSTORE_NAME_RE.fullmatch(name).group(1)
-    when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)  # noqa: UP017
+    header = lines[0] if lines else ""
+    trigger = "panic" if header.startswith("Panic#") else "oops" if header.startswith("Oops#") else None
     return {
         "id": name[: -len(".txt")],
-        "time": when.isoformat().replace("+00:00", "Z"),
+        "time": pstore_time(name),
         "file": f"{PSTORE}/{name}",
         "lines": len(lines),
         "missing": missing,
+        "numbered": numbered,  # lines as the receiver files them ("<n>/<total> <line>"): missing is known
         "kinds": kinds,
+        "trigger": trigger,  # what made the kernel write it, from its header (Panic#1 Part1, Oops#1 Part1)
         "first_event": first,
         "tail": lines[-100:],
     }
+
+
+def pstore_time(name: str) -> str | None:
+    """The UTC time in a record's name ("2026-11-30T14:24:59Z"); None where the name is not a record's (the name
+    comes from the network: 20261399T000000Z is of the form and no date)."""
+    match = PSTORE_NAME_RE.fullmatch(name)
+    if match is None:
+        return None
+    try:
+        when = datetime.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+    return when.replace(tzinfo=datetime.timezone.utc).isoformat().replace("+00:00", "Z")  # noqa: UP017
 
 
 def read_pstore(directory: str) -> tuple[list[dict], str]:
@@ -1735,7 +1758,7 @@ def read_pstore(directory: str) -> tuple[list[dict], str]:
     the panic); why not, where it cannot be read. Files of any other name are not the sender's and are left out."""
     where = os.path.join(directory, PSTORE)
     try:
-        names = sorted(name for name in os.listdir(where) if PSTORE_NAME_RE.fullmatch(name))
+        names = sorted(name for name in os.listdir(where) if pstore_time(name))
     except FileNotFoundError:
         return [], ""
     except PermissionError:
@@ -1750,15 +1773,16 @@ def read_pstore(directory: str) -> tuple[list[dict], str]:
     return records, ""
 
 
-def read_pstore_file(path: str) -> tuple[str, float]:
+def read_pstore_file(path: str, dir_fd: int | None = None) -> tuple[str, float]:
     """A filed record's text, as far as PSTORE_MAX_BYTES goes (to its last whole line), and when it last changed.
-    Never through a symlink (the friend's directory belongs to the log owner, and the events service reads as
-    root): OSError for one, as for anything that is not a regular file or cannot be read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    Never through a symlink, nor a file with another name elsewhere (the friend's directory belongs to the log
+    owner, and the events service reads as root): OSError for one, as for anything that is not a regular file
+    or cannot be read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise OSError(errno.EINVAL, "not a regular file of one name", path)
         pieces, size = [], 0
         while size < PSTORE_MAX_BYTES:
             piece = os.read(fd, PSTORE_MAX_BYTES - size)

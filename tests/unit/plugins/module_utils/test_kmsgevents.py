@@ -305,13 +305,14 @@ def test_a_pstore_record_of_a_panic_netconsole_did_not_send_is_told_in_the_boot_
     run(watcher, [line(60, f"5,0,0,-;{BANNER}"), line(60, "6,1,1500,-;boot two")], T0 + 61)  # boot 2 from T0 + 60
     watcher.take()
     run(watcher, [], T0 + 61 + SETTLE + 1)  # the reboot's incident goes first
-    watcher.pstore(pstore_record(), T0 + 90)
+    watcher.pstore(pstore_record(), T0 + 90, T0 + 90)
     events, incidents = run(watcher, [], T0 + 90 + SETTLE + 1)
     (event,) = events
     assert (event["kind"], event["boot"], event["in_console_log"]) == ("pstore", 1, False)
     assert event_line(event) == (
         "2026-11-30T05:01:30.000000+00:00 pstore boot=1 n=3 id=20261130T050030Z-0123456789ab at=2026-11-30T05:00:30Z"
-        " kinds=panic lines=4 missing=0 console=no | [   30.000100] Kernel panic - not syncing: sysrq triggered crash\n"
+        " kinds=panic lines=4 missing=0 console=no alert=panic"
+        " | [   30.000100] Kernel panic - not syncing: sysrq triggered crash\n"
     )
     (incident,) = incidents
     assert incident["kinds"] == ["panic"] and not incident["stale"]
@@ -326,11 +327,11 @@ def test_a_pstore_record_of_a_panic_netconsole_told_is_written_but_not_alerted_a
     run(watcher, reboot(60), T0 + 61)
     run(watcher, [], T0 + 61 + SETTLE + 1)
     watcher.take()
-    watcher.pstore(pstore_record(), T0 + 90)
+    watcher.pstore(pstore_record(), T0 + 90, T0 + 90)
     events, incidents = run(watcher, [], T0 + 90 + SETTLE + 1)
     assert [(e["kind"], e["boot"], e["in_console_log"]) for e in events] == [("pstore", 1, True)]
     assert incidents == []
     # a record without a kernel event (an oops kept from an earlier boot, say, or a WARNING): written, not alerted
-    watcher.pstore(dict(pstore_record(()), id="20261130T050031Z-0123456789ab"), T0 + 100)
+    watcher.pstore(dict(pstore_record(()), id="20261130T050031Z-0123456789ab"), T0 + 100, T0 + 100)
     events, incidents = run(watcher, [], T0 + 100 + SETTLE + 1)
     assert [e["kinds"] for e in events] == [[]] and incidents == []

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
@@ -451,40 +452,80 @@ def filed(lines: list[str], numbers: list[int]) -> str:
     return "".join(f"{n}/{len(lines)} {lines[n - 1]}\n" for n in numbers)
 
 
-def test_a_pstore_record_is_told_once_whole_and_alerted_where_console_log_had_no_panic(tmp_path):
+def pstore_friend(tmp_path) -> tuple[Path, Friend]:
+    """alice's directory with a boot from T0 in console.log, and the service's first look at it (no record yet)."""
     directory = tmp_path / "root" / "alice"
-    (directory / "pstore").mkdir(parents=True)
+    (directory / "pstore").mkdir(parents=True, exist_ok=True)
     stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
     write(directory / "console.log", stamp + b"5,0,0,-;Linux version 6.1.0\n" + stamp + b"6,1,100,-;up\n")
+    follower = friend(tmp_path)
+    follower.step(T0 + 1)
+    return directory, follower
+
+
+def put_record(path: Path, text: str, changed: float) -> None:
+    with open(path, "a") as handle:
+        handle.write(text)
+    os.utime(path, (changed, changed))
+
+
+def told_lines(directory: Path) -> list[str]:
+    events = directory / "events.log"
+    return [line for line in events.read_text().splitlines() if " pstore " in line] if events.exists() else []
+
+
+def test_a_pstore_record_is_told_once_whole_and_alerted_where_console_log_had_no_panic(tmp_path):
+    directory, first = pstore_friend(tmp_path)
     record = directory / "pstore" / "20261130T050030Z-0123456789ab.txt"
-    record.write_text(filed(PSTORE_LINES, [3, 1, 2]))  # two lines still on the way
+    put_record(record, filed(PSTORE_LINES, [3, 1, 2]), T0 + 40)  # two lines still on the way
     (directory / "pstore" / "20261130T050031Z-0123456789ab.txt").symlink_to("/etc/shadow")
-    first = friend(tmp_path)
-    now = os.stat(record).st_mtime + 1
-    first.step(now)
-    assert "pstore" not in (directory / "events.log").read_text()
-    write(record, filed(PSTORE_LINES, [5, 4, 2]).encode())  # the rest, and a line sent twice
-    first.step(now + kmsgfollow.PSTORE_EVERY)
-    first.step(now + kmsgfollow.PSTORE_EVERY + 10)  # the incident settles
-    first.save(now + 20, force=True)
-    (told,) = [line for line in (directory / "events.log").read_text().splitlines() if " pstore " in line]
-    assert "id=20261130T050030Z-0123456789ab" in told and "missing=0 console=no | [   30.000100] Kernel panic" in told
+    os.link(directory / "console.log", directory / "pstore" / "20261130T050032Z-0123456789ab.txt")
+    first.step(T0 + 41)
+    assert told_lines(directory) == []
+    put_record(record, filed(PSTORE_LINES, [5, 4, 2]), T0 + 45)  # the rest, and a line sent twice
+    first.step(T0 + 46)
+    first.step(T0 + 60)  # the incident settles
+    first.save(T0 + 60, force=True)
+    (told,) = told_lines(directory)
+    assert "id=20261130T050030Z-0123456789ab" in told and "console=no alert=panic | [   30.000100] Kernel" in told
     state = json.loads((directory / "events.json").read_text())
     assert [(a["channel"], a["state"]) for a in state["alerts"]] == [("mail", "pending")]
     second = friend(tmp_path)  # a restart tells it again nowhere
-    second.step(now + 60)
-    second.save(now + 60, force=True)
-    assert (directory / "events.log").read_text().count(" pstore ") == 1
+    second.step(T0 + 100)
+    second.save(T0 + 100, force=True)
+    assert len(told_lines(directory)) == 1
 
 
 def test_a_pstore_record_with_lines_that_never_arrive_is_told_once_quiet(tmp_path):
+    directory, follower = pstore_friend(tmp_path)
+    record = directory / "pstore" / "20261130T050030Z-0123456789ab.txt"
+    put_record(record, filed(PSTORE_LINES, [1, 2, 3, 5]), T0 + 40)
+    follower.step(T0 + 41)
+    assert told_lines(directory) == []
+    follower.step(T0 + 40 + kmsgfollow.PSTORE_QUIET + 1)
+    assert "lines=4 missing=1" in told_lines(directory)[0]
+
+
+def test_records_there_at_the_first_look_ever_are_not_news_and_an_old_record_is_not_alerted(tmp_path):
+    # the first start (or the upgrade that brought this): the records already there are taken as told
     directory = tmp_path / "root" / "alice"
     (directory / "pstore").mkdir(parents=True)
-    record = directory / "pstore" / "20261130T050030Z-0123456789ab.txt"
-    record.write_text(filed(PSTORE_LINES, [1, 2, 3, 5]))
-    follower = friend(tmp_path)
-    changed = os.stat(record).st_mtime
-    follower.step(changed + 1)
-    assert not (directory / "events.log").exists() or " pstore " not in (directory / "events.log").read_text()
-    follower.step(changed + kmsgfollow.PSTORE_QUIET + 1)
-    assert "lines=4 missing=1" in (directory / "events.log").read_text()
+    put_record(directory / "pstore" / "20261129T050030Z-00000000000a.txt", filed(PSTORE_LINES, [1, 2, 3, 4, 5]), T0)
+    directory, follower = pstore_friend(tmp_path)
+    assert follower.pstore_told == ["20261129T050030Z-00000000000a"]
+    # a record of a panic a day before it arrived: told, not alerted
+    put_record(
+        directory / "pstore" / "20261129T050031Z-00000000000b.txt", filed(PSTORE_LINES, [1, 2, 3, 4, 5]), T0 + 40
+    )
+    follower.step(T0 + 41)
+    follower.step(T0 + 60)
+    follower.save(T0 + 60, force=True)
+    (told,) = told_lines(directory)
+    assert "id=20261129T050031Z-00000000000b" in told and told.endswith(
+        "alert=- | [   30.000100] Kernel panic - not syncing: sysrq triggered crash"
+    )
+    assert json.loads((directory / "events.json").read_text())["alerts"] == []
+    # a name of the record's form that is no date (it comes from the network) is no record, and stops nothing
+    put_record(directory / "pstore" / "20261399T000000Z-00000000000c.txt", "1/1 x\n", T0 + 70)
+    follower.step(T0 + 71)
+    assert len(told_lines(directory)) == 1
