@@ -430,6 +430,10 @@ class Friend:
                 os.path.join(self.directory, kmsgview.PSTORE),
                 os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
             )
+        except FileNotFoundError:  # no record yet (rsyslog makes the directory with the first one's first line)
+            if self.pstore_told is None:
+                self.pstore_told, self.dirty = [], True
+            return
         except OSError:
             return
         try:

@@ -529,3 +529,19 @@ def test_records_there_at_the_first_look_ever_are_not_news_and_an_old_record_is_
     put_record(directory / "pstore" / "20261399T000000Z-00000000000c.txt", "1/1 x\n", T0 + 70)
     follower.step(T0 + 71)
     assert len(told_lines(directory)) == 1
+
+
+def test_the_first_record_is_told_though_its_directory_came_with_it(tmp_path):
+    # rsyslog makes pstore/ when the first record's first line arrives: no directory at the first look is no record
+    directory = tmp_path / "root" / "alice"
+    directory.mkdir(parents=True)
+    stamp = b"2026-11-30T05:00:00.000000+00:00 " + SRC.encode() + b" "
+    write(directory / "console.log", stamp + b"5,0,0,-;Linux version 6.1.0\n")
+    follower = friend(tmp_path)
+    follower.step(T0 + 1)
+    (directory / "pstore").mkdir()
+    put_record(
+        directory / "pstore" / "20261130T050030Z-0123456789ab.txt", filed(PSTORE_LINES, [1, 2, 3, 4, 5]), T0 + 40
+    )
+    follower.step(T0 + 41)
+    assert len(told_lines(directory)) == 1
