@@ -46,6 +46,7 @@ from logswap_testlib import (
 )
 
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import SETTLE
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgview import parse_time
 
 PREFIX = "lse" + uuid.uuid4().hex[:5]
 TX, RX = f"{PREFIX}-tx", f"{PREFIX}-rx"
@@ -352,8 +353,8 @@ def test_quiet_time_while_the_receiver_has_no_route_to_alice_is_not_her_silence(
 
 def test_a_pstore_record_filed_for_alice_is_told_once_and_mailed_where_console_log_had_none_of_it(receiver):
     """A record as the receiver's rsyslog files it after alice's reboot (docs/pstore.md), lines out of order and one
-    twice: one events.log line in the boot it ended; one mail for the oops in it (her console.log had a panic in
-    that boot, no oops); a second record of that panic is written and not mailed again."""
+    twice: one events.log line; one mail for the oops that wrote it (console.log told no oops then); a record of the
+    panic console.log told is written and not mailed again."""
     friend, mailbox = receiver["dir"], receiver["mailbox"]
     time.sleep(SETTLE + 2)  # the last test's silence has gone out on its own by then
     before = len(mailbox.messages)
@@ -363,16 +364,21 @@ def test_a_pstore_record_filed_for_alice_is_told_once_and_mailed_where_console_l
     (friend / "pstore").mkdir(exist_ok=True)
     text = "".join(f"{n}/{len(lines)} {lines[n - 1]}\n" for n in (2, 1, 3, 5, 4, 3))
     (friend / "pstore" / f"{taken}-00000000000a.txt").write_text(text)
+    # the record of the panic console.log told (test_a_rotation_is_followed_into_the_new_file), taken when it came
+    (told,) = (line for line in events(friend) if " panic " in line)
+    panic_time = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(parse_time(told.split(" ", 1)[0])))
     panic = ["Panic#1 Part1", "<0>[  500.000100] Kernel panic - not syncing: sysrq triggered crash"]
-    (friend / "pstore" / f"{taken}-00000000000b.txt").write_text(
+    (friend / "pstore" / f"{panic_time}-00000000000b.txt").write_text(
         "".join(f"{n}/2 {line}\n" for n, line in enumerate(panic, 1))
     )
     wait_for("the records in events.log", lambda: kinds(friend).count("pstore") == 2, timeout=30)
     wait_for("the record's mail", lambda: len(mailbox.messages) == before + 1)
     time.sleep(SETTLE + 3)  # a second mail would come now
-    oops, panic_line = (line for line in events(friend) if " pstore " in line)
-    assert "kinds=oops lines=5 missing=0 console=no | [  600.000100] Oops: 0002" in oops
-    assert "kinds=panic lines=2 missing=0 console=yes" in panic_line
+    told = [line for line in events(friend) if " pstore " in line]
+    (oops,) = (line for line in told if "-00000000000a " in line)
+    (panic_line,) = (line for line in told if "-00000000000b " in line)
+    assert "kinds=oops lines=5 missing=0 console=no alert=oops | [  600.000100] Oops: 0002" in oops
+    assert "kinds=panic lines=2 missing=0 console=yes alert=-" in panic_line
     assert len(mailbox.messages) == before + 1
     mail = mails(mailbox)[-1]
     assert mail.startswith("Subject: [netconsole] alice: oops at") and "netconsole did not deliver it" in mail
