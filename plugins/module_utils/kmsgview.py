@@ -189,6 +189,28 @@ def parse_line(line: str) -> Record | None:
     return record
 
 
+# Within a boot, a record's receive time less its kernel time (when the boot began, as the receiver sees it) stays
+# put, give or take delivery and clock drift; across a gap in the numbers a move by more than this many seconds
+# says the kernel's clock started again: a reboot whose first records were lost, though its numbers (and even its
+# kernel times) go on past the last boot's (measured in the kernel scenario: a reboot while the friend was away).
+REBOOT_CLOCK = 60.0
+
+
+def _clock_restarted(recv_before: str | None, ts_before: int | None, recv: str, ts: int | None) -> bool:
+    """A record (recv, ts) after a gap comes from a kernel clock that started again since the record before it: its
+    kernel time more than a second earlier, or the boot it implies more than REBOOT_CLOCK seconds later."""
+    if ts is None or ts_before is None:
+        return False
+    if ts + 1_000_000 < ts_before:
+        return True
+    before, now = parse_time(recv_before or ""), parse_time(recv)
+    return bool(before and now) and (now - ts / 1e6) - (before - ts_before / 1e6) > REBOOT_CLOCK
+
+
+def _started_again(boot: Boot, recv: str, ts: int | None) -> bool:
+    return _clock_restarted(boot.max_seq_recv, boot.max_seq_ts, recv, ts)
+
+
 class _Pending:
     __slots__ = ("first", "passed", "pieces", "since", "total")
 
@@ -377,6 +399,7 @@ class Boot:
         self.events: list[Event] = []
         self.max_seq: int | None = None
         self.max_seq_ts: int | None = None  # the kernel time of the record numbered max_seq
+        self.max_seq_recv: str | None = None  # and its receive time
         self.first_seq: int | None = None  # a late record lies between this boot's first and highest numbers
         self.last_ts: int | None = None
         self.last_msgid: dict[str, int] = {}
@@ -541,17 +564,10 @@ class Story:
                         boot.filled.append(seq)
                 else:
                     boot = self._new_boot(record, "sequence reset")
-            elif (
-                top is not None
-                and seq > top + 1
-                and record.ts is not None
-                and boot.max_seq_ts is not None
-                and record.ts + 1_000_000 < boot.max_seq_ts
-            ):
-                # a number past a gap from a kernel time more than a second before the highest's: a reboot whose
-                # first records were lost, its numbers past the last boot's (within a boot, numbers and times grow
-                # together; a plain line's time is not compared, it may be a stale copy). Without a gap it is not
-                # seen (the bulk reader compares times only where numbers jump).
+            elif top is not None and seq > top + 1 and _started_again(boot, record.recv, record.ts):
+                # a number past a gap from a kernel whose clock started again: a reboot whose first records were
+                # lost, its numbers past the last boot's (a plain line's time is not compared, it may be a stale
+                # copy). Without a gap it is not seen (the bulk reader compares times only where numbers jump).
                 boot = self._new_boot(record, "timestamp reset")
         elif record.ts is not None and boot.last_ts is not None and record.ts + 1_000_000 < boot.last_ts:
             boot = self._new_boot(record, "timestamp reset")
@@ -620,6 +636,7 @@ class Story:
             if top is None or seq > top:
                 boot.max_seq = seq
                 boot.max_seq_ts = record.ts
+                boot.max_seq_recv = record.recv
             if boot.first_seq is None:
                 boot.first_seq = seq
             boot._seen[seq % RING] = (seq, record.ts, record.text)
@@ -957,6 +974,7 @@ class _Bulk:
         boot.last = last.split(" ", 1)[0]
         boot.max_seq = first + count - 1
         boot.last_ts = boot.max_seq_ts = parse_line(last).ts
+        boot.max_seq_recv = boot.last
         chunk = boot.remember_chunk(first, count, text)
         if boot.sample is not None:  # kernel.log beside it: every SAMPLE_STRIDE-th number's text, as _count keeps it
             for seq in range(-(-first // SAMPLE_STRIDE) * SAMPLE_STRIDE, first + count, SAMPLE_STRIDE):
@@ -1093,15 +1111,22 @@ class _Run:
         of the record numbered before it, where its number jumps (or the step begins: the boot's highest): a reboot
         whose first records were lost and whose numbers go on past the last boot's. Checked only there, so the
         usual line costs nothing more."""
-        last, top = boot.max_seq_ts, boot.max_seq
-        if last is not None and self.seqs[ext] > top + 1 and self.ts(self.row(ext)) + 1_000_000 < last:
-            return self.row(ext)
+        row = self.row(ext)
+        if (
+            boot.max_seq is not None
+            and self.seqs[ext] > boot.max_seq + 1
+            and _started_again(boot, self.recv(row), self.ts(row))
+        ):
+            return row
         jumps = self.jumps
         for at in range(bisect.bisect_right(jumps, ext), bisect.bisect_left(jumps, ext_end)):
-            i = jumps[at]
-            if self.ts(self.row(i)) + 1_000_000 < self.ts(self.row(i - 1)):
-                return self.row(i)
+            before, row = self.row(jumps[at] - 1), self.row(jumps[at])
+            if _clock_restarted(self.recv(before), self.ts(before), self.recv(row), self.ts(row)):
+                return row
         return None
+
+    def recv(self, row: int) -> str:
+        return self.lines[row].split(" ", 1)[0]
 
     def row(self, ext: int) -> int:
         return ext if self.rows is None else self.rows[ext]
@@ -1114,6 +1139,7 @@ class _Run:
             boot.first_seq = seqs[ext]
         boot.max_seq = last
         boot.max_seq_ts = self.ts(self.row(ext_end - 1))
+        boot.max_seq_recv = self.recv(self.row(ext_end - 1))
         if top is None:
             top = seqs[ext] - 1  # no gap before a boot's first number
         missing = last - top - (ext_end - ext)

@@ -604,6 +604,37 @@ def test_a_reboot_whose_first_records_were_lost_is_seen_though_the_numbers_go_on
     assert (second["started_by"], second["records"], second["seq_gaps"]) == ("timestamp reset", 30, 0)
 
 
+# guest1 in the kernel scenario, its link down, a panic, the reboot while guest2 (its friend) rebooted too: the new
+# boot's first record to arrive is number 579 at 152 s, past the last boot's 575 at 144 s (copied from console.log)
+LOST_BOOT = [
+    ("19:01:03.736114", 574, 123163978, 19),
+    ("19:01:24.926097", 575, 144356891, 20),
+    ("19:04:44.959577", 579, 152319265, 26),
+    ("19:05:05.993000", 580, 173353925, 27),
+]
+
+
+def test_a_reboot_whose_numbers_and_kernel_time_go_on_past_a_gap_is_seen_by_the_kernels_clock(tmp_path):
+    # receive time less kernel time: 18:59:00 for the first boot, 19:02:12 for the next (the kernel's clock began
+    # again), so the gap of three numbers is a reboot, not three lost records
+    rows = [
+        f"2026-12-01T{clock}+00:00 192.168.77.1 13,{seq},{ts},-;logswap-heartbeat seq={n} host=guest1 interval=20s\n"
+        for clock, seq, ts, n in LOST_BOOT
+    ]
+    first, second = one_file(tmp_path, rows)["boots"]
+    assert (first["records"], first["seq_gaps"], first["ended_by"]) == (2, 0, "reboot")
+    assert (second["started_by"], second["records"], second["seq_gaps"]) == ("timestamp reset", 2, 0)
+
+
+def test_a_gap_of_lost_records_keeps_the_boot_however_long_it_lasted(tmp_path):
+    # the link down for ten minutes: records lost, the kernel's clock and the receiver's went on together (30 s of
+    # drift between them is still one boot)
+    rows = [ext(s, s, "before", ts=s * 1_000_000) for s in range(1, 11)]
+    rows += [ext(610 + s, 600 + s, "after", ts=(640 + s) * 1_000_000) for s in range(1, 11)]
+    (boot,) = one_file(tmp_path, rows)["boots"]
+    assert (boot["records"], boot["seq_gaps"]) == (20, 590)
+
+
 def test_numbers_that_go_on_without_a_gap_stay_one_boot(tmp_path):
     # the same time step without a gap is not told apart (only jumps are looked at): one boot, as before
     rows = [ext(1, s, f"usb 1-1: line {s}", 6, s * 1_500_000) for s in range(1, 61)]
