@@ -617,17 +617,7 @@ def restore(data: dict, friend: str, silence: int, alert_on: tuple[str, ...], di
     if watcher is None:
         watcher = Watcher(friend, silence, alert_on)
         old = data.get("carry") or {}
-        for key in (
-            "event_no",
-            "incident_no",
-            "boot_no",
-            "last_line",
-            "last_recv",
-            "silent",
-            "counts",
-            "lines",
-            "clock",
-        ):
+        for key in _CARRIED:
             if key in old:
                 setattr(watcher, key, old[key])
         watcher.boot_starts = [(int(number), float(start)) for number, start in old.get("boot_starts", [])]
@@ -636,10 +626,13 @@ def restore(data: dict, friend: str, silence: int, alert_on: tuple[str, ...], di
     return watcher, Outbox(data.get("outbox"))
 
 
+# The watcher's counters a fresh parser continues from (carry writes them, restore reads them).
+_CARRIED = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines", "clock")
+
+
 def carry(watcher: Watcher) -> dict:
     """The counters a fresh parser continues from (kept next to the pickled one, in plain JSON)."""
-    keys = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines", "clock")
-    data = {key: getattr(watcher, key) for key in keys}
+    data = {key: getattr(watcher, key) for key in _CARRIED}
     data["boot_starts"] = [list(pair) for pair in watcher.boot_starts]  # where pstore records are placed
     data["told"] = [list(pair) for pair in watcher.told]  # which of them console.log told already
     return data

@@ -358,6 +358,7 @@ class Friend:
         self.urgent = False
         self.checkpointed = 0.0
         self.save_error = ""  # the last failed save's error, logged once
+        self.step_error = ""  # the last unforeseen error of a step, logged once
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
         self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
@@ -735,9 +736,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{friend.name}: {err}")
             except Exception as err:  # nor a file of theirs this code did not foresee: said once, the rest goes on
                 said = f"{friend.name}: {type(err).__name__}: {err}"
-                if said != friend.save_error:
+                if said != friend.step_error:
                     log(said)
-                friend.save_error = said
+                friend.step_error = said
             courier.hand(friend, now)
             _save(friend, now)
         stop.wait(poll)
