@@ -806,12 +806,13 @@ _EVENT_START = "|".join(pattern for kind, pattern in EVENT_PATTERNS)
 _EVENT_FIRST = "KwBNWIOmM[gUkrL"
 
 
-def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
+def _head_pattern(times: bool, hashes: bool, careful: bool, oom: bool = True) -> re.Pattern:
     """One line's head, or "" where the line must go through the full parser. times: an extended line's head is
     "seq,ts" (else "seq" alone: its time is read from the line where a step needs it); a plain line's is
     "seconds.micro". hashes: the chunk has "#012" (the look-ahead for it costs a scan of each line). careful:
     fields end at any white space, never a newline; otherwise at a space only, as parse_line's split(" ", 2)
-    cuts them and faster, but a line without two spaces runs into the next (chunk() sees that and uses this)."""
+    cuts them and faster, but a line without two spaces runs into the next (chunk() sees that and uses this).
+    oom: the chunk has _OOM somewhere (else its look-ahead, a fifth of the time, is left out)."""
     field = r"\S*" if careful else "[^ ]*"
     extended = r"[0-9]{1,20},[0-9]{1,20}(?=,)" if times else r"[0-9]{1,20}(?=,[0-9]{1,20},)"
     return re.compile(
@@ -820,7 +821,7 @@ def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
         rf"(?:{_LEVEL},(?=[0-9]{{1,20}},)|\[ *(?=[0-9]{{1,20}}\.))"
         rf"({extended}|[0-9]{{1,20}}\.[0-9]{{6}}(?=\]))"  # the head
         rf"(?:{'' if times else ',[0-9]{1,20}'},[^,;\n]{{0,16}};|\](?: |(?! )))"  # (a plain line with a ";": _Bulk.run)
-        + _NO_EVENT
+        + (_NO_EVENT if oom else _NO_EVENT_BUT_OOM)
         + (r"(?![^\n]*#012)" if hashes else "")  # no dictionary line, no escaped newline
         + r"|)"
     )
@@ -829,33 +830,48 @@ def _head_pattern(times: bool, hashes: bool, careful: bool) -> re.Pattern:
 # An extended header's level (after the release, which is not all digits, with the r flag).
 _LEVEL = r"(?:[0-9]{1,3}|(?![0-9]*,)[A-Za-z0-9._+~-]{1,64},[0-9]{1,3})"
 # At the text's start: no event, no banner (the first characters first, so the exact patterns run only after them).
-_NO_EVENT = (
-    rf"(?!(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
-    r"|[^ \n]{1,16} invoked oom-killer)"
-)
-# A 6.17+ sender's ordinary line: source, sequence number and the msgid that ends its dictionary (as the kernel
-# appends it, after userdata and other sysdata), three strings per line; ("", "", "") for any other line.
-_IDS_LINE = (
-    rf"\n(?:[^ ]* ([^ ]*) {_LEVEL},([0-9]{{1,20}}),[0-9]{{1,20}},[^,;\n]{{0,16}};{_NO_EVENT}"
-    r"[^\n]*#012 msgid=([0-9]{1,10})(?=\n|\Z)|)"
-)
+_EVENT_OR_BANNER = rf"(?=[{re.escape(_EVENT_FIRST)}])(?:{_EVENT_START}|{BOOT_BANNER})"
+_OOM = " invoked oom-killer"
+_NO_EVENT = rf"(?!{_EVENT_OR_BANNER}|[^ \n]{{1,16}}{_OOM})"
+_NO_EVENT_BUT_OOM = rf"(?!{_EVENT_OR_BANNER})"  # for a chunk without _OOM (its look-ahead costs a fifth)
+
+
+def _numbers_pattern(source: str, oom: bool) -> re.Pattern:
+    """An ordinary extended line's sequence number where it comes from source, else "" (head_pattern for a chunk
+    with message ids: no plain alternative, which costs a fifth of its time)."""
+    no_event = _NO_EVENT if oom else _NO_EVENT_BUT_OOM
+    return re.compile(
+        rf"\n(?:[^ ]* {re.escape(source)} {_LEVEL},([0-9]{{1,20}}),[0-9]{{1,20}},[^,;\n]{{0,16}};{no_event}|)"
+    )
+
+
+# A 6.17+ sender's line whose dictionary ends with its msgid (the kernel appends it after userdata and other
+# sysdata): the id. At most one per line (it ends there), so as many as lines means every line ends with one.
+_MSGID_AT_END = re.compile(r"#012 msgid=([0-9]{1,10})(?=\n|\Z)")
 
 
 _HEAD_PATTERNS = {}  # compiled when first used: the follow service imports this module and never needs them
+_MAX_HEAD_PATTERNS = 64  # and one per source address with message ids: a friend has a few addresses
 
 
-def head_pattern(times: bool, hashes: bool, careful: bool = False) -> re.Pattern:
-    key = (times, hashes, careful)
+def head_pattern(times: bool, hashes: bool, careful: bool = False, oom: bool = True) -> re.Pattern:
+    key = (times, hashes, careful, oom)
     if key not in _HEAD_PATTERNS:
-        _HEAD_PATTERNS[key] = _head_pattern(times, hashes, careful)
+        if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
+            _HEAD_PATTERNS.clear()
+        _HEAD_PATTERNS[key] = _head_pattern(*key)
     return _HEAD_PATTERNS[key]
 
 
 def _one_by_one(first: int, numbers: Sequence[str]) -> bool:
-    """The numbers (decimal text) are first, first + 1, ... (the ends first: most chunks that are not, fail there)."""
-    if int(numbers[0]) != first or int(numbers[-1]) != first + len(numbers) - 1:
+    """The numbers (decimal text) are first, first + 1, ... (the ends first: most chunks that are not, fail there);
+    False where one is not a number (a plain line's time)."""
+    try:
+        if int(numbers[0]) != first or int(numbers[-1]) != first + len(numbers) - 1:
+            return False
+        return list(map(int, numbers)) == list(range(first, first + len(numbers)))
+    except ValueError:
         return False
-    return list(map(int, numbers)) == list(range(first, first + len(numbers)))
 
 
 class _Bulk:
@@ -873,9 +889,10 @@ class _Bulk:
         """One head per line (a group per line would cost a tuple per line). dictionaries: a line with one
         (#012) may be ordinary (only its msgid counts, and a chunk without one has nothing to count)."""
         hashes = not dictionaries and "#" in text and "#012" in text  # (one character is found faster)
-        heads = head_pattern(times, hashes).findall(text)
+        oom = _OOM in text
+        heads = head_pattern(times, hashes, oom=oom).findall(text)
         if len(heads) != text.count("\n"):  # a line without two spaces ran into the next one
-            heads = head_pattern(times, hashes, careful=True).findall(text)
+            heads = head_pattern(times, hashes, careful=True, oom=oom).findall(text)
         return heads
 
     def chunk(self, text: str) -> None:
@@ -937,26 +954,31 @@ class _Bulk:
         return True
 
     def numbered_on_with_ids(self, text: str) -> bool:
-        """numbered_on for a chunk with message ids: taken whole where every line's dictionary ends with a msgid
-        (the entry _split_fields keeps, the last), all from one source, and the ids go on one by one from that
-        source's last, so that _count_msgid would change only the source's last id. One pattern finds the
-        source, number and id of every line."""
+        """numbered_on for a chunk with message ids: taken whole where every line is an ordinary extended line from
+        the first line's source whose dictionary ends with a msgid (the entry _split_fields keeps, the last), and
+        the ids go on one by one from that source's last, so that _count_msgid would change only its last id."""
         boot = self.whole_boot()
         if boot is None:
             return False
-        if _IDS_LINE not in _HEAD_PATTERNS:
-            _HEAD_PATTERNS[_IDS_LINE] = re.compile(_IDS_LINE)
-        rows = _HEAD_PATTERNS[_IDS_LINE].findall(text)
-        if len(rows) != text.count("\n"):  # a line without two spaces ran into the next one
+        after_time = text.find(" ") + 1
+        source = text[after_time : text.find(" ", after_time)]
+        lines = text.count("\n")
+        key = (source, _OOM in text)
+        if key not in _HEAD_PATTERNS:
+            if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
+                _HEAD_PATTERNS.clear()
+            _HEAD_PATTERNS[key] = _numbers_pattern(*key)
+        seqs = _HEAD_PATTERNS[key].findall(text)
+        if len(seqs) != lines or "" in seqs or not _one_by_one(boot.max_seq + 1, seqs):
             return False
-        sources, seqs, ids = zip(*rows)  # noqa: B905 (strict= needs Python 3.10; receivers may run 3.9)
-        if "" in seqs or sources.count(sources[0]) != len(sources) or not _one_by_one(boot.max_seq + 1, seqs):
+        ids = _MSGID_AT_END.findall(text)
+        if len(ids) != lines:
             return False
-        last = boot.last_msgid.get(sources[0])
+        last = boot.last_msgid.get(source)
         first = int(ids[0]) if last is None else (last + 1) % MSGID_WRAP
-        if first + len(ids) > MSGID_WRAP or not _one_by_one(first, ids):
+        if first + lines > MSGID_WRAP or not _one_by_one(first, ids):
             return False
-        self.take_whole(boot, text, len(seqs), (sources[0], first + len(ids) - 1))
+        self.take_whole(boot, text, lines, (source, first + lines - 1))
         return True
 
     def whole_boot(self) -> Boot | None:

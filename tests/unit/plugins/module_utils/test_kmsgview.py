@@ -764,6 +764,17 @@ def test_a_modern_senders_dictionaries_are_taken_whole_and_its_message_ids_count
     assert taken == [49, 50, 50]  # the first file once its first line made the boot
 
 
+def test_a_chunk_of_message_ids_with_a_plain_line_or_a_strangers_line_is_read_line_by_line(tmp_path, monkeypatch):
+    # a plain line's head is its time, not a number; a line from another address does not count on SRC's ids
+    taken = taken_whole(monkeypatch)
+    plain = line(1, "[   12.000345] plain copy#012 msgid=151")
+    files = [modern(1, 50, 100), [*modern(51, 60, 150), plain, *modern(61, 70, 160)]]
+    files += [[*modern(71, 80, 170), *modern(81, 81, 7, "2001:db8::21"), *modern(82, 90, 180)]]
+    (boot,) = both(write_files(tmp_path / "alice", files, compress_from=len(files)))["boots"]
+    assert (boot["records"], boot["seq_gaps"], boot["msgid_lost"]) == (91, 0, 0)
+    assert taken == [49]
+
+
 def test_dictionaries_without_message_ids_are_ordinary_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
     taken = taken_whole(monkeypatch)
@@ -813,6 +824,8 @@ def test_the_bulk_reader_leaves_every_event_and_banner_to_the_full_parser(text):
             pattern = kmsgview.head_pattern(times, hashes, careful)
             (head,) = pattern.findall("\n" + line(1, datagram).rstrip("\n"))
             assert head == "", (datagram, pattern.pattern)
+        for times in (False, True):  # as the bulk reader picks its pattern for a chunk (the oom look-ahead or not)
+            assert kmsgview._Bulk.heads("\n" + line(1, datagram).rstrip("\n"), times) == [""], datagram
     for pattern in kmsgview._EVENT_RE.pattern.split("|"):
         first = pattern.split(">", 1)[1] if pattern.startswith("(?P<") else pattern
         first = first.removeprefix("(?:").lstrip("\\")[:1]
