@@ -940,8 +940,41 @@ class _Bulk:
             return
         rest = lines[pos:] if pos else lines
         text = "\n" + "\n".join(rest)
-        if times or not self.numbered_on_with_ids(text):
+        if not times and self.numbered_on_with_ids(text):
+            return
+        ids = self.ids_going_on(rest, heads[pos:] if pos else heads, text)
+        if ids is None:
             self.take_lines(rest, self.heads(text, times, dictionaries=False), times, counted=False)
+        else:
+            self.run(rest, heads[pos:] if pos else heads, times, ids)
+
+    def ids_going_on(self, lines: list[str], heads: list[str], text: str) -> tuple[str, list[str], int] | None:
+        """For a run whose every msgid ends an extended line (plain lines have none) from the first line's source,
+        the ids going on one by one from that source's last: the source, each line's id ("" for none) and the
+        first id. run() sets the last after each step it takes whole, as _count_msgid would have, since no id is
+        missed or repeated. None for any other run (its lines with a dictionary go one by one)."""
+        after_time = text.find(" ") + 1
+        source = text[after_time : text.find(" ", after_time)]
+        key = ("ids", source)
+        if key not in _HEAD_PATTERNS:
+            if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
+                _HEAD_PATTERNS.clear()
+            _HEAD_PATTERNS[key] = re.compile(
+                rf"\n(?:[^ ]* {re.escape(source)} [^\n]*#012 msgid=([0-9]{{1,10}})(?=\n|\Z)|)"
+            )
+        marks = _HEAD_PATTERNS[key].findall(text)
+        if len(marks) != len(lines):
+            return None
+        values = list(map(int, filter(None, marks)))
+        if not values or text.count("msgid") != len(values):  # an id elsewhere, or another source's
+            return None
+        if "." in "".join(heads) and any(marks[i] for i, head in enumerate(heads) if "." in head):
+            return None  # a plain line's: the line reader counts none
+        last = self.ready().last_msgid.get(source)
+        first = values[0] if last is None else (last + 1) % MSGID_WRAP
+        if first + len(values) > MSGID_WRAP or values != list(range(first, first + len(values))):
+            return None
+        return source, marks, first
 
     def numbered_on(self, text: str, heads: list[str]) -> bool:
         """A chunk of ordinary extended lines numbered on from the boot's highest without a gap (the usual chunk)
@@ -1024,9 +1057,12 @@ class _Bulk:
             return None
         return story.boots[-1]
 
-    def run(self, lines: list[str], heads: list[str], times: bool = True) -> None:
+    def run(
+        self, lines: list[str], heads: list[str], times: bool = True, ids: tuple[str, list[str], int] | None = None
+    ) -> None:
         """Ordinary lines (heads all set): taken in steps as long as the numbers allow; the line that stops a
-        step (a sequence gap, a number already seen, a plain time that went back) goes the slow way."""
+        step (a sequence gap, a number already seen, a plain time that went back) goes the slow way. ids: the
+        source, each line's msgid and the first (ids_going_on): the last is set after each step taken whole."""
         # (list comprehensions, not map() of methods: on Python 3.11 they cost half as much per line)
         joined = ",".join(heads) if times else ""
         if "." in joined and joined.count(".") == len(heads):  # plain only: all in C while the times grow
@@ -1071,7 +1107,7 @@ class _Bulk:
             jumps = [i for i in range(1, len(seqs)) if seqs[i] != seqs[i - 1] + 1]
             backs = [i for i in jumps if seqs[i] <= seqs[i - 1]]
         run = _Run(lines, times, seqs, rows, extended, stops, jumps, backs, set(slow))
-        pos = 0
+        pos = counted = with_ids = 0  # (the lines before counted hold with_ids message ids)
         while pos < len(lines):
             boot = self.ready()
             end = run.end(boot, pos) if boot is not None else pos
@@ -1080,6 +1116,12 @@ class _Bulk:
                 end += 1
             else:
                 run.take(self.story, boot, pos, end)
+                if ids is not None:
+                    source, marks, first = ids
+                    with_ids += (end - counted) - marks[counted:end].count("")
+                    counted = end
+                    if marks[pos:end].count("") != end - pos:
+                        boot.last_msgid[source] = first + with_ids - 1
             pos = end
 
 

@@ -775,6 +775,24 @@ def test_a_chunk_of_message_ids_with_a_plain_line_or_a_strangers_line_is_read_li
     assert taken == [49]
 
 
+def test_message_ids_among_plain_lines_are_counted_without_reading_each_line(tmp_path, monkeypatch):
+    # a plain target beside the extended one: the run is taken in steps, the source's last id set after each;
+    # a gap in the ids (or a second source's id) sends the run's dictionary lines one by one, counted exactly
+    slow = []
+    monkeypatch.setattr(
+        kmsgview._Bulk, "line", lambda self, row, line=kmsgview._Bulk.line: slow.append(row) or line(self, row)
+    )
+    rows = [
+        row
+        for pair in zip(modern(1, 400, 100), [line(1, f"[   12.{s:06d}] plain {s}") for s in range(400)])
+        for row in pair
+    ]
+    later = [*modern(401, 410, 500), *modern(411, 411, 9, "2001:db8::21"), *modern(412, 420, 510)]
+    (boot,) = both(write_files(tmp_path / "alice", [rows, later]))["boots"]
+    assert (boot["records"], boot["seq_gaps"], boot["msgid_lost"]) == (820, 0, 0)
+    assert len([row for row in slow if "msgid" in row]) < 40  # (both() reads every line once more, not counted here)
+
+
 def test_dictionaries_without_message_ids_are_ordinary_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
     taken = taken_whole(monkeypatch)
