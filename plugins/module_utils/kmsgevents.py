@@ -376,6 +376,27 @@ class Watcher:
 # events.log
 
 
+# Every friend that was talking quiet for this share of the shortest silence time, at once: this receiver's own
+# network (an outage beyond its first hop, which its own link and routes do not show) rather than each friend's
+# silence. A third: the friend that went quiet first has not reached its own silence time when the last one
+# reaches this, with the sender role's heartbeat (5 min) well inside it (900 s: 300 s).
+TOGETHER = 1 / 3
+
+
+def quiet_together(watchers: list[Watcher], now: float) -> str:
+    """Why this receiver should not count its friends' quiet time now ('' where it should): two friends or more
+    were talking (a line heard, no silence told) and every one of them has been quiet for TOGETHER of the shortest
+    silence time. Then the receiver's quiet time is its own (kmsgfollow treats it as not hearing them) until one
+    friend is heard again; from then on each friend still quiet gets its whole silence time."""
+    talking = [watcher for watcher in watchers if watcher.last_line and not watcher.silent]
+    if len(talking) < 2:
+        return ""
+    latest = max(watcher.last_line for watcher in talking)
+    if now - latest < TOGETHER * min(watcher.silence for watcher in talking):
+        return ""
+    return f"all {len(talking)} friends that were talking went quiet at once (this receiver's own network?)"
+
+
 def event_line(event: dict) -> str:
     """One line of events.log: time, kind, key=value facts, and after ' | ' the first line of the event."""
     kind = event["kind"]

@@ -370,13 +370,12 @@ class Friend:
         else:
             self.events_size = _size(os.path.join(self.directory, EVENTS))
 
-    def listen(self, now: float, hearing: Hearing) -> None:
-        """While this receiver cannot hear the friend (its own link or route is gone), the friend's quiet time does
-        not count: a silence is told only after the whole silence time in which the receiver could hear."""
+    def listen(self, now: float, hearing: Hearing, together: str = "") -> None:
+        """While this receiver cannot hear the friend (its own link or route is gone, or every friend went quiet at
+        once: kmsgevents.quiet_together), the friend's quiet time does not count: a silence is told only after the
+        whole silence time in which the receiver could hear."""
         addresses = self.settings.get("addresses") or []
-        if not addresses:
-            return
-        deaf = hearing.problem(addresses)
+        deaf = (hearing.problem(addresses) if addresses else "") or together
         if deaf != self.deaf:
             log(
                 f"{self.name}: this receiver cannot hear it: {deaf}; its quiet time is not counted meanwhile"
@@ -728,9 +727,10 @@ def main(argv: list[str] | None = None) -> int:
     while not stop.is_set():
         now = time.time()
         courier.collect(now)
+        together = kmsgevents.quiet_together([friend.watcher for friend in friends], now)
         for friend in friends:
             try:
-                friend.listen(now, hearing)
+                friend.listen(now, hearing, together)
                 friend.step(now)
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")

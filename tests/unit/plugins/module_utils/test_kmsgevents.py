@@ -19,6 +19,7 @@ from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents impo
     event_line,
     incident_text,
     mail_message,
+    quiet_together,
     restore,
     retry_delay,
     webhook_payload,
@@ -251,6 +252,49 @@ def test_the_receivers_own_outage_is_not_a_friends_silence():
     # lines read late (the events service started after the receiver's boot): quiet counted from the boot
     events, _incidents = run(late, [line(0, f"5,0,0,-;{BANNER}"), line(1, "6,1,1000,-;before")], T0 + 600)
     assert [(e["kind"], e["time"]) for e in events] == [("boot", at(0)), ("silence", at(560))]
+
+
+def listened(watchers: dict[str, Watcher], rows: dict[str, list[str]], second: int) -> dict[str, list[str]]:
+    """One round of the service at T0 + second: quiet time not counted while every friend is quiet at once."""
+    now = T0 + second
+    together = quiet_together(list(watchers.values()), now)
+    told = {}
+    for name, watcher in watchers.items():
+        if together:
+            watcher.up_since = max(watcher.up_since, now)
+        told[name] = [event["kind"] for event in run(watcher, rows.get(name, []), now)[0]]
+    return told
+
+
+def test_every_friend_quiet_at_once_is_the_receivers_outage_until_one_is_heard_again():
+    # alice and bob send heartbeats; the receiver's path is cut after 10 s; carol died long before (told)
+    watchers = {name: Watcher(name, silence=60) for name in ("alice", "bob", "carol")}
+    run(watchers["carol"], [line(0, "6,1,1000,-;carol's last words")], T0)
+    assert run(watchers["carol"], [], T0 + 61)[0][0]["kind"] == "silence"
+    told = []
+    for second in range(62, 400):
+        heartbeat = [line(second, f"6,{second},{second * 10**6},-;logswap-heartbeat")]
+        if second < 100:
+            rows = {"alice": heartbeat, "bob": heartbeat}
+        else:  # the path cut at 100 s; from 300 s bob is heard again (every 5 s), alice not
+            rows = {"bob": heartbeat} if second >= 300 and second % 5 == 0 else {}
+        reason = quiet_together(list(watchers.values()), T0 + second)  # (the round starts with it)
+        assert bool(reason) == (119 <= second <= 300), (second, reason)  # a third of 60 s after the last line
+        told += [(second, name, kind) for name, kinds in listened(watchers, rows, second).items() for kind in kinds]
+    told = [(second, name, kind) for second, name, kind in told if kind in ("silence", "back")]
+    assert told == [(360, "alice", "silence")], "alice's quiet time counted from when bob was heard again"
+    # alice told silent, carol too, a friend never heard: bob alone is talking, and his quiet is his own
+    assert quiet_together([Watcher("dave", 60), *watchers.values()], T0 + 500) == ""
+
+
+def test_one_friend_quiet_is_its_silence_whoever_else_is_quiet():
+    alice, bob = Watcher("alice", silence=60), Watcher("bob", silence=900)
+    run(alice, [line(0, "6,1,1000,-;last words")], T0)
+    assert quiet_together([alice], T0 + 100) == "", "one friend alone: its own silence"
+    run(bob, [line(50, "6,1,1000,-;bob talks")], T0 + 50)
+    assert quiet_together([alice, bob], T0 + 60) == "", "bob was heard 10 s ago"
+    assert run(alice, [], T0 + 61)[0][0]["kind"] == "silence"
+    assert quiet_together([alice, bob], T0 + 1000) == "", "alice is told silent: only bob is left talking"
 
 
 def test_alerts_waiting_for_a_dead_mail_system_are_bounded():

@@ -784,7 +784,7 @@ def test_message_ids_among_plain_lines_are_counted_without_reading_each_line(tmp
     )
     rows = [
         row
-        for pair in zip(modern(1, 400, 100), [line(1, f"[   12.{s:06d}] plain {s}") for s in range(400)])
+        for pair in zip(modern(1, 400, 100), [line(1, f"[   12.{s:06d}] plain {s}") for s in range(400)], strict=True)
         for row in pair
     ]
     later = [*modern(401, 410, 500), *modern(411, 411, 9, "2001:db8::21"), *modern(412, 420, 510)]
