@@ -414,6 +414,12 @@ def new_units(new_paths: list[str], units: list[str]) -> set[str]:
     return {os.path.basename(path) for path in new_paths} & set(units)
 
 
+def unit_files(spec: dict) -> list[str]:
+    """The feature's unit files that are on disk now (in systemd's directories)."""
+    paths = [entry["path"] for entry in spec["files"] if entry["state"] != "absent"]
+    return [path for path in paths if path.startswith(SYSTEMD_DIRS) and os.path.isfile(path)]
+
+
 class FeatureError(Exception):
     """What stops one feature (a file that fails its check, a unit systemd does not know); the features done
     before it are still reloaded, enabled and started, then the run fails with it. ``written``: the feature's
@@ -497,12 +503,13 @@ def write_files(
     return changed, created, diffs
 
 
-def known(systemctl: Systemctl, unit: str, just_written: bool) -> bool:
-    """Whether systemd knows the unit. One whose file this run wrote is asked again after another daemon-reload:
-    a slow guest's systemd (Debian 13's 257, under TCG) was seen answering not-found right after the first."""
+def known(systemctl: Systemctl, unit: str, on_disk: bool) -> bool:
+    """Whether systemd knows the unit. One whose file is on disk (written by this run or before) is asked again
+    after a daemon-reload: a slow guest's systemd (Debian 13's 257, under TCG) was seen answering not-found right
+    after a reload, and once, after a reboot, for two units whose files had been there since long before."""
     if systemctl.known(unit):
         return True
-    for delay in (0.5, 2.0) if just_written else ():
+    for delay in (0.5, 2.0) if on_disk else ():
         systemctl.run("daemon-reload")
         time.sleep(delay)
         if systemctl.known(unit):
@@ -526,10 +533,10 @@ def run_units(module: AnsibleModule, systemctl: Systemctl, spec: dict, changed: 
     """A present feature's units enabled and running (restarted when one of its files, or of the files its
     restart_on names, changed), after the reload."""
     unseen = new_units(created, spec["enabled"] + spec["started"]) if module.check_mode else set()
-    written = set() if module.check_mode else new_units(changed, spec["enabled"] + spec["started"])
+    on_disk = set() if module.check_mode else new_units(unit_files(spec), spec["enabled"] + spec["started"])
     missing, enabled, started = [], [], []
     for unit in dict.fromkeys(spec["enabled"] + spec["started"]):
-        if unit not in unseen and not known(systemctl, unit, unit in written):
+        if unit not in unseen and not known(systemctl, unit, unit in on_disk):
             if not spec["optional"]:
                 raise FeatureError(f"{unit}: systemd does not know this unit (no unit file was found)")
             missing.append(unit)

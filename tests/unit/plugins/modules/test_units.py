@@ -251,6 +251,23 @@ def test_a_new_unit_systemd_does_not_see_after_the_first_reload_is_asked_again(t
     assert refused["failed"] and "other.timer: systemd does not know this unit" in refused["msg"]
 
 
+def test_a_unit_installed_before_that_systemd_answers_not_found_for_is_asked_again(tmp_path, capsys, systemd):
+    # seen once in the kernel scenario: after a reboot, systemd 257 (under TCG) answered not-found for units whose
+    # files had been installed long before; nothing to write, so no reload would have followed
+    state_path, unit_dir = systemd
+    args = heartbeat(tmp_path, unit_dir)
+    run(capsys, args)
+    forgotten = state(state_path)
+    del forgotten["units"]["beat.timer"]
+    state_path.write_text(json.dumps({**forgotten, "calls": []}))
+    result = run(capsys, args)
+    assert not result.get("failed") and result["changed_files"] == [] and not result["reloaded"]
+    assert state(state_path)["calls"].count(["daemon-reload"]) == 1
+    absent = run(capsys, {"features": [{"name": "host", "enabled": ["systemd-pstore.service"], "optional": True}]})
+    assert absent["missing"] == ["systemd-pstore.service"]
+    assert state(state_path)["calls"].count(["daemon-reload"]) == 1, "a unit with no file of ours: no reload"
+
+
 def test_a_host_not_booted_with_systemd_is_named_as_such(tmp_path, capsys, systemd):
     broken = tmp_path / "bin" / "systemctl"
     broken.write_text("#!/bin/sh\necho 'System has not been booted with systemd as init system (PID 1).' >&2\nexit 1\n")
