@@ -948,6 +948,15 @@ class _Bulk:
         else:
             self.run(rest, heads[pos:] if pos else heads, times, ids)
 
+    def forget_fragments(self, run: _Run, pos: int, end: int) -> None:
+        """What the line reader's Reassembler.whole does for each record that is no fragment: a record numbered 0
+        (a new boot) forgets its source's finished fragmented messages (found by a review's fuzzing)."""
+        ext, ext_end = run.ext_index(pos), run.ext_index(end)
+        if 0 in run.seqs[ext:ext_end]:
+            for index in range(ext, ext_end):
+                if run.seqs[index] == 0:
+                    self.joiner.whole(parse_line(run.lines[run.row(index)]))
+
     def ids_going_on(self, lines: list[str], heads: list[str], text: str) -> tuple[str, list[str], int] | None:
         """For a run whose every msgid ends an extended line (plain lines have none) from the first line's source,
         the ids going on one by one from that source's last: the source, each line's id ("" for none) and the
@@ -1115,6 +1124,8 @@ class _Bulk:
                 self.line(lines[pos])
                 end += 1
             else:
+                if self.joiner.done:
+                    self.forget_fragments(run, pos, end)
                 run.take(self.story, boot, pos, end)
                 if ids is not None:
                     source, marks, first = ids

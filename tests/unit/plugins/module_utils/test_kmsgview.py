@@ -793,6 +793,18 @@ def test_message_ids_among_plain_lines_are_counted_without_reading_each_line(tmp
     assert len([row for row in slow if "msgid" in row]) < 40  # (both() reads every line once more, not counted here)
 
 
+@pytest.mark.parametrize("tail", ["", "#012 msgid=1"])
+def test_a_record_numbered_0_taken_in_a_step_forgets_the_last_boots_fragments(tmp_path, tail):
+    # (found by a review's fuzzing) a boot begun by a plain line's time going back: its record 0 goes in a step;
+    # the line reader's Reassembler.whole forgets the finished fragments then, so a later fragment that reads like
+    # one of them starts a new message in both readers
+    rows = [line(1, "6,5,5000000,-,ncfrag=0/11;abcde"), line(1, "6,5,5000000,-,ncfrag=5/11;fghij")]
+    rows += [line(2, "[    0.000100] plain"), line(2, f"6,0,200,-;first{tail}"), line(2, "6,1,300,-;next")]
+    rows += [line(3, "6,5,5000000,-,ncfrag=0/11;abcde")]
+    report = one_file(tmp_path, rows)
+    assert report["records"] == 5
+
+
 def test_dictionaries_without_message_ids_are_ordinary_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(kmsgview, "READ_SIZE", 4096)
     taken = taken_whole(monkeypatch)
