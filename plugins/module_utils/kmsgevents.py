@@ -113,6 +113,9 @@ class Watcher:
         # Since when this receiver has been listening (its boot): quiet time before it is the receiver's own
         # outage, not the friend's silence (else every friend would look silent after the receiver was down).
         self.up_since = 0.0
+        # Seconds of the quiet since the last line in which the receiver heard none of its friends (quiet_together):
+        # not counted as this friend's quiet time
+        self.unheard = 0.0
         self.event_no = 0
         self.incident_no = 0
         self.incident: dict | None = None
@@ -196,7 +199,12 @@ class Watcher:
     # the story
 
     def _quiet_since(self) -> float:
-        return max(self.last_line, self.up_since)
+        return max(self.last_line + self.unheard, self.up_since)
+
+    def not_heard(self, seconds: float) -> None:
+        """seconds in which this receiver heard none of its friends (quiet_together): not this friend's quiet."""
+        if self.last_line and not self.silent:
+            self.unheard += seconds
 
     def _arrived(self, when: float, recv: str) -> None:
         quiet = self._quiet_since()
@@ -207,6 +215,7 @@ class Watcher:
             self._emit({"kind": "back", "time": recv, "silent": round(when - self.last_line)}, when)
         self.last_line = max(self.last_line, when)
         self.last_recv = recv
+        self.unheard = 0.0
 
     def _feed(self, record: kmsgview.Record, now: float) -> None:
         story = self.story
@@ -376,23 +385,21 @@ class Watcher:
 # events.log
 
 
-# Every friend that was talking quiet for this share of the shortest silence time, at once: this receiver's own
+# Every friend that was talking quiet for this share of its own silence time, at once: this receiver's own
 # network (an outage beyond its first hop, which its own link and routes do not show) rather than each friend's
-# silence. A third: the friend that went quiet first has not reached its own silence time when the last one
-# reaches this, with the sender role's heartbeat (5 min) well inside it (900 s: 300 s).
-TOGETHER = 1 / 3
+# silence. A half: with the sender role's heartbeat (5 min) and the default silence (15 min), a friend that is up
+# is never quiet that long, and the first one to go quiet has not reached its own silence time when the last one
+# reaches this. Meanwhile quiet time pauses (Watcher.unheard), so a short spell (a friend's heartbeat a little
+# late where its cadence is near the half) delays another friend's silence by that spell only.
+TOGETHER = 0.5
 
 
 def quiet_together(watchers: list[Watcher], now: float) -> str:
     """Why this receiver should not count its friends' quiet time now ('' where it should): two friends or more
-    were talking (a line heard, no silence told) and every one of them has been quiet for TOGETHER of the shortest
-    silence time. Then the receiver's quiet time is its own (kmsgfollow treats it as not hearing them) until one
-    friend is heard again; from then on each friend still quiet gets its whole silence time."""
+    were talking (a line heard, no silence told) and every one of them has been quiet for TOGETHER of its own
+    silence time. The caller leaves out friends it knows it cannot hear (no route), whose quiet says nothing."""
     talking = [watcher for watcher in watchers if watcher.last_line and not watcher.silent]
-    if len(talking) < 2:
-        return ""
-    latest = max(watcher.last_line for watcher in talking)
-    if now - latest < TOGETHER * min(watcher.silence for watcher in talking):
+    if len(talking) < 2 or any(now - watcher.last_line < TOGETHER * watcher.silence for watcher in talking):
         return ""
     return f"all {len(talking)} friends that were talking went quiet at once (this receiver's own network?)"
 
@@ -648,7 +655,18 @@ def restore(data: dict, friend: str, silence: int, alert_on: tuple[str, ...], di
 
 
 # The watcher's counters a fresh parser continues from (carry writes them, restore reads them).
-_CARRIED = ("event_no", "incident_no", "boot_no", "last_line", "last_recv", "silent", "counts", "lines", "clock")
+_CARRIED = (
+    "event_no",
+    "incident_no",
+    "boot_no",
+    "last_line",
+    "last_recv",
+    "silent",
+    "counts",
+    "lines",
+    "clock",
+    "unheard",
+)
 
 
 def carry(watcher: Watcher) -> dict:

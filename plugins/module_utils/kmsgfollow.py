@@ -53,6 +53,9 @@ GRACE = 5.0
 # an interface that is up); a friend's silence is counted only while it can (the receiver's own outage is not the
 # friend's silence). At most this late a silence of the receiver's own making may still be counted.
 HEARING_EVERY = 10.0
+# How long every friend must have been quiet at once before the service's log says so (a spell shorter than this,
+# a heartbeat a little late, pauses quiet time without a word)
+TOGETHER_SAID = 60.0
 # pstore records (docs/pstore.md) the friend's rsyslog files under pstore/: looked for this often once console.log
 # is read to its end, and told once all their lines are there, or once the file has not grown for PSTORE_QUIET
 # seconds (lines that never arrived are counted). The ids told (of the files still there) are kept in the
@@ -330,6 +333,33 @@ class Hearing:
         return "; ".join(problems)
 
 
+class QuietTogether:
+    """Every friend quiet at once (kmsgevents.quiet_together; friends this receiver knows it cannot hear left
+    out): the quiet is this receiver's own, and each friend's quiet time pauses for it (Watcher.not_heard). Said
+    in the service's log once it has lasted TOGETHER_SAID seconds, and when a friend is heard again."""
+
+    def __init__(self) -> None:
+        self.reason = ""
+        self.since = 0.0
+        self.said = False
+        self.last_round: float | None = None
+
+    def round(self, now: float, friends: list[Friend]) -> None:
+        reason = kmsgevents.quiet_together([friend.watcher for friend in friends if not friend.deaf], now)
+        if reason and self.last_round is not None:
+            for friend in friends:
+                friend.watcher.not_heard(max(0.0, now - self.last_round))
+        if reason and not self.reason:
+            self.since = now
+        if reason and not self.said and now - self.since >= TOGETHER_SAID:
+            log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")
+            self.said = True
+        elif not reason and self.said:
+            log(f"netconsole-events: a friend is heard again after {round(now - self.since)} s of all quiet at once")
+            self.said = False
+        self.reason, self.last_round = reason, now
+
+
 class Friend:
     """One friend's files, watcher, outbox and checkpoint."""
 
@@ -370,12 +400,13 @@ class Friend:
         else:
             self.events_size = _size(os.path.join(self.directory, EVENTS))
 
-    def listen(self, now: float, hearing: Hearing, together: str = "") -> None:
-        """While this receiver cannot hear the friend (its own link or route is gone, or every friend went quiet at
-        once: kmsgevents.quiet_together), the friend's quiet time does not count: a silence is told only after the
-        whole silence time in which the receiver could hear."""
+    def listen(self, now: float, hearing: Hearing) -> None:
+        """While this receiver cannot hear the friend (its own link or route is gone), the friend's quiet time does
+        not count: a silence is told only after the whole silence time in which the receiver could hear."""
         addresses = self.settings.get("addresses") or []
-        deaf = (hearing.problem(addresses) if addresses else "") or together
+        if not addresses:
+            return
+        deaf = hearing.problem(addresses)
         if deaf != self.deaf:
             log(
                 f"{self.name}: this receiver cannot hear it: {deaf}; its quiet time is not counted meanwhile"
@@ -724,13 +755,14 @@ def main(argv: list[str] | None = None) -> int:
     hearing = Hearing()
     poll = float(config.get("poll", 1.0))
     log(f"netconsole-events: following {len(friends)} friends under {config['log_root']}")
+    together = QuietTogether()
     while not stop.is_set():
         now = time.time()
         courier.collect(now)
-        together = kmsgevents.quiet_together([friend.watcher for friend in friends], now)
+        together.round(now, friends)
         for friend in friends:
             try:
-                friend.listen(now, hearing, together)
+                friend.listen(now, hearing)
                 friend.step(now)
             except OSError as err:  # one friend's trouble (a full disk) does not stop the others
                 log(f"{friend.name}: {err}")

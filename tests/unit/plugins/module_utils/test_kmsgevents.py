@@ -254,39 +254,6 @@ def test_the_receivers_own_outage_is_not_a_friends_silence():
     assert [(e["kind"], e["time"]) for e in events] == [("boot", at(0)), ("silence", at(560))]
 
 
-def listened(watchers: dict[str, Watcher], rows: dict[str, list[str]], second: int) -> dict[str, list[str]]:
-    """One round of the service at T0 + second: quiet time not counted while every friend is quiet at once."""
-    now = T0 + second
-    together = quiet_together(list(watchers.values()), now)
-    told = {}
-    for name, watcher in watchers.items():
-        if together:
-            watcher.up_since = max(watcher.up_since, now)
-        told[name] = [event["kind"] for event in run(watcher, rows.get(name, []), now)[0]]
-    return told
-
-
-def test_every_friend_quiet_at_once_is_the_receivers_outage_until_one_is_heard_again():
-    # alice and bob send heartbeats; the receiver's path is cut after 10 s; carol died long before (told)
-    watchers = {name: Watcher(name, silence=60) for name in ("alice", "bob", "carol")}
-    run(watchers["carol"], [line(0, "6,1,1000,-;carol's last words")], T0)
-    assert run(watchers["carol"], [], T0 + 61)[0][0]["kind"] == "silence"
-    told = []
-    for second in range(62, 400):
-        heartbeat = [line(second, f"6,{second},{second * 10**6},-;logswap-heartbeat")]
-        if second < 100:
-            rows = {"alice": heartbeat, "bob": heartbeat}
-        else:  # the path cut at 100 s; from 300 s bob is heard again (every 5 s), alice not
-            rows = {"bob": heartbeat} if second >= 300 and second % 5 == 0 else {}
-        reason = quiet_together(list(watchers.values()), T0 + second)  # (the round starts with it)
-        assert bool(reason) == (119 <= second <= 300), (second, reason)  # a third of 60 s after the last line
-        told += [(second, name, kind) for name, kinds in listened(watchers, rows, second).items() for kind in kinds]
-    told = [(second, name, kind) for second, name, kind in told if kind in ("silence", "back")]
-    assert told == [(360, "alice", "silence")], "alice's quiet time counted from when bob was heard again"
-    # alice told silent, carol too, a friend never heard: bob alone is talking, and his quiet is his own
-    assert quiet_together([Watcher("dave", 60), *watchers.values()], T0 + 500) == ""
-
-
 def test_one_friend_quiet_is_its_silence_whoever_else_is_quiet():
     alice, bob = Watcher("alice", silence=60), Watcher("bob", silence=900)
     run(alice, [line(0, "6,1,1000,-;last words")], T0)
@@ -294,7 +261,25 @@ def test_one_friend_quiet_is_its_silence_whoever_else_is_quiet():
     run(bob, [line(50, "6,1,1000,-;bob talks")], T0 + 50)
     assert quiet_together([alice, bob], T0 + 60) == "", "bob was heard 10 s ago"
     assert run(alice, [], T0 + 61)[0][0]["kind"] == "silence"
-    assert quiet_together([alice, bob], T0 + 1000) == "", "alice is told silent: only bob is left talking"
+    assert quiet_together([alice, bob], T0 + 2000) == "", "alice is told silent: only bob is left talking"
+    carol = Watcher("carol", silence=900)
+    run(carol, [line(1500, "6,1,1000,-;carol talks")], T0 + 1500)
+    assert quiet_together([alice, bob, carol], T0 + 1949) == "", "carol quiet for less than half her silence"
+    assert "all 2 friends" in quiet_together([alice, bob, carol], T0 + 1950)
+
+
+def test_quiet_time_paused_while_all_were_quiet_is_not_counted_and_carried_across_a_restart():
+    watcher = Watcher("alice", silence=60)
+    run(watcher, [line(0, "6,1,1000,-;last words")], T0)
+    watcher.not_heard(100)  # the receiver heard none of its friends for 100 s of her quiet
+    assert run(watcher, [], T0 + 159)[0] == []
+    data = checkpoint(watcher, Outbox(), {}, 0, "other code")
+    again, _outbox = restore(json.loads(json.dumps(data)), "alice", 60, ("silence",), "new code")
+    assert run(again, [], T0 + 159)[0] == []
+    (silence,) = run(again, [], T0 + 161)[0]
+    assert silence["time"] == at(160)
+    run(again, [line(200, "6,2,2000,-;back")], T0 + 200)
+    assert again.unheard == 0.0
 
 
 def test_alerts_waiting_for_a_dead_mail_system_are_bounded():

@@ -13,9 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
+from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import Watcher
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
 
 SRC = "172.30.77.21"
@@ -545,3 +547,69 @@ def test_the_first_record_is_told_though_its_directory_came_with_it(tmp_path):
     )
     follower.step(T0 + 41)
     assert len(told_lines(directory)) == 1
+
+
+def stamped(second: float, datagram: str) -> str:
+    """A console.log line received at T0 + second."""
+    when = datetime.datetime.fromtimestamp(T0 + second, datetime.UTC)
+    return f"{when.isoformat(timespec='microseconds')} {SRC} {datagram}\n"
+
+
+def watchers_round(together, watchers: dict, rows: dict, second: int) -> dict[str, list[str]]:
+    """One round of the service at second: QuietTogether first (as main() runs it), then each friend's lines."""
+    friends = [types.SimpleNamespace(watcher=watcher, deaf=deaf) for watcher, deaf in watchers.values()]
+    together.round(T0 + second, friends)
+    told = {}
+    for name, (watcher, deaf) in watchers.items():
+        if deaf:  # what Friend.listen does for a friend this receiver cannot hear
+            watcher.up_since = T0 + second
+        for row in rows.get(name, []):
+            watcher.feed_line(row, T0 + second)
+        watcher.tick(T0 + second)
+        told[name] = [event["kind"] for event in watcher.take()[0] if event["kind"] in ("silence", "back")]
+    return told
+
+
+def test_every_friend_quiet_at_once_pauses_their_quiet_time_until_one_is_heard_again(capsys):
+    # alice and bob beat every second; the receiver's path is cut at 100 s; from 300 s bob is heard again (every
+    # 5 s), alice not; carol died long before (told); dave cannot be heard (no route) and says nothing
+    watchers = {name: (Watcher(name, silence=60), name == "dave") for name in ("alice", "bob", "carol", "dave")}
+    watchers["carol"][0].feed_line(stamped(0, "6,1,1000,-;carol's last words"), T0)
+    watchers["carol"][0].tick(T0 + 61)
+    assert [event["kind"] for event in watchers["carol"][0].take()[0]] == ["boot", "silence"]
+    watchers["dave"][0].feed_line(stamped(0, "6,1,1000,-;dave's last words"), T0)
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(62, 400):
+        beat = [stamped(second, f"6,{second},{second * 10**6},-;logswap-heartbeat")]
+        rows = (
+            {"alice": beat, "bob": beat} if second < 100 else {"bob": beat} if second >= 300 and second % 5 == 0 else {}
+        )
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+        assert bool(together.reason) == (129 <= second <= 300), second  # half of 60 s after the last line (99 s)
+    # alice: 30 s of quiet before it was all quiet, paused 129-300, 30 s more after bob was heard
+    assert told == [(331, "alice", "silence")]
+    said = capsys.readouterr().err
+    assert "all 2 friends that were talking went quiet at once" in said and "heard again after 172 s" in said
+
+
+def test_a_late_heartbeat_near_the_half_pauses_another_friends_quiet_for_that_spell_only(capsys):
+    # found in review: alice beats every 31 s beside bob's silence of 60 (half: 30 s): a spell of all quiet now and
+    # then; bob, dead, is still told (a few seconds late), and no spell that short is logged
+    watchers = {name: (Watcher(name, silence=60), False) for name in ("alice", "bob")}
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(0, 200):
+        rows = {"alice": [stamped(second, f"6,{second},{second * 10**6},-;beat")]} if second % 31 == 0 else {}
+        if second == 0:
+            rows["bob"] = [stamped(0, "6,1,1000,-;bob's last words")]
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+    ((second, name, kind),) = told
+    assert (name, kind) == ("bob", "silence") and 60 <= second <= 66
+    assert "quiet at once" not in capsys.readouterr().err
