@@ -114,8 +114,10 @@ class Watcher:
         # outage, not the friend's silence (else every friend would look silent after the receiver was down).
         self.up_since = 0.0
         # Seconds of the quiet since the last line in which the receiver heard none of its friends (quiet_together):
-        # not counted as this friend's quiet time
+        # not counted as this friend's quiet time; frozen: the quiet time counted when the current spell began
+        # (None outside one), so a spell pauses it however it began (after this receiver's boot, a route back)
         self.unheard = 0.0
+        self.frozen: float | None = None
         self.event_no = 0
         self.incident_no = 0
         self.incident: dict | None = None
@@ -201,10 +203,19 @@ class Watcher:
     def _quiet_since(self) -> float:
         return max(self.last_line + self.unheard, self.up_since)
 
-    def not_heard(self, seconds: float) -> None:
-        """seconds in which this receiver heard none of its friends (quiet_together): not this friend's quiet."""
-        if self.last_line and not self.silent:
-            self.unheard += seconds
+    def pause(self, now: float) -> bool:
+        """A round in a spell in which this receiver hears none of its friends (quiet_together): this friend's
+        quiet time stays what it was when the spell began. True where that changed what is kept."""
+        if not self.last_line or self.silent:
+            return False
+        if self.frozen is None:
+            self.frozen = max(0.0, now - self._quiet_since())
+        self.unheard = max(0.0, now - self.last_line - self.frozen)
+        return True
+
+    def resume(self) -> None:
+        """The spell is over: quiet time counts again from where it was paused."""
+        self.frozen = None
 
     def _arrived(self, when: float, recv: str) -> None:
         quiet = self._quiet_since()
@@ -215,7 +226,7 @@ class Watcher:
             self._emit({"kind": "back", "time": recv, "silent": round(when - self.last_line)}, when)
         self.last_line = max(self.last_line, when)
         self.last_recv = recv
-        self.unheard = 0.0
+        self.unheard, self.frozen = 0.0, None
 
     def _feed(self, record: kmsgview.Record, now: float) -> None:
         story = self.story
@@ -389,7 +400,7 @@ class Watcher:
 # network (an outage beyond its first hop, which its own link and routes do not show) rather than each friend's
 # silence. A half: with the sender role's heartbeat (5 min) and the default silence (15 min), a friend that is up
 # is never quiet that long, and the first one to go quiet has not reached its own silence time when the last one
-# reaches this. Meanwhile quiet time pauses (Watcher.unheard), so a short spell (a friend's heartbeat a little
+# reaches this. Meanwhile quiet time pauses (Watcher.pause), so a short spell (a friend's heartbeat a little
 # late where its cadence is near the half) delays another friend's silence by that spell only.
 TOGETHER = 0.5
 
@@ -666,6 +677,7 @@ _CARRIED = (
     "lines",
     "clock",
     "unheard",
+    "frozen",
 )
 
 

@@ -335,29 +335,33 @@ class Hearing:
 
 class QuietTogether:
     """Every friend quiet at once (kmsgevents.quiet_together; friends this receiver knows it cannot hear left
-    out): the quiet is this receiver's own, and each friend's quiet time pauses for it (Watcher.not_heard). Said
-    in the service's log once it has lasted TOGETHER_SAID seconds, and when a friend is heard again."""
+    out): the quiet is this receiver's own, and each friend's quiet time pauses for it (Watcher.pause, kept in
+    the checkpoint: a restart within the spell goes on pausing). Said in the service's log once it has lasted
+    TOGETHER_SAID seconds, and when it ends."""
 
     def __init__(self) -> None:
         self.reason = ""
         self.since = 0.0
         self.said = False
-        self.last_round: float | None = None
 
     def round(self, now: float, friends: list[Friend]) -> None:
         reason = kmsgevents.quiet_together([friend.watcher for friend in friends if not friend.deaf], now)
-        if reason and self.last_round is not None:
-            for friend in friends:
-                friend.watcher.not_heard(max(0.0, now - self.last_round))
+        for friend in friends:
+            if not reason:
+                friend.watcher.resume()
+            elif friend.watcher.pause(now):
+                friend.dirty = True  # (saved at the checkpoint's pace, as read lines are)
         if reason and not self.reason:
             self.since = now
         if reason and not self.said and now - self.since >= TOGETHER_SAID:
             log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")
             self.said = True
         elif not reason and self.said:
-            log(f"netconsole-events: a friend is heard again after {round(now - self.since)} s of all quiet at once")
+            heard = any(friend.watcher.last_line >= self.since for friend in friends)
+            why = "a friend is heard again" if heard else "fewer than two friends are left to hear (their quiet counts)"
+            log(f"netconsole-events: after {round(now - self.since)} s of all quiet at once, {why}")
             self.said = False
-        self.reason, self.last_round = reason, now
+        self.reason = reason
 
 
 class Friend:

@@ -271,15 +271,30 @@ def test_one_friend_quiet_is_its_silence_whoever_else_is_quiet():
 def test_quiet_time_paused_while_all_were_quiet_is_not_counted_and_carried_across_a_restart():
     watcher = Watcher("alice", silence=60)
     run(watcher, [line(0, "6,1,1000,-;last words")], T0)
-    watcher.not_heard(100)  # the receiver heard none of its friends for 100 s of her quiet
-    assert run(watcher, [], T0 + 159)[0] == []
+    for second in range(30, 131):  # a spell from 30 s: her 30 s of quiet stay 30 s until 130 s
+        watcher.pause(T0 + second)
     data = checkpoint(watcher, Outbox(), {}, 0, "other code")
     again, _outbox = restore(json.loads(json.dumps(data)), "alice", 60, ("silence",), "new code")
-    assert run(again, [], T0 + 159)[0] == []
-    (silence,) = run(again, [], T0 + 161)[0]
-    assert silence["time"] == at(160)
-    run(again, [line(200, "6,2,2000,-;back")], T0 + 200)
-    assert again.unheard == 0.0
+    again.pause(T0 + 200)  # restarted within the spell (down for 70 s of it): still paused
+    again.resume()
+    assert run(again, [], T0 + 229)[0] == []
+    (silence,) = run(again, [], T0 + 231)[0]
+    assert silence["time"] == at(230)
+    run(again, [line(300, "6,2,2000,-;back")], T0 + 300)
+    assert (again.unheard, again.frozen) == (0.0, None)
+
+
+def test_a_spell_pauses_quiet_time_counted_from_the_receivers_boot():
+    # the receiver booted at 1000 s into an outage beyond its first hop: quiet counts from its boot, then pauses
+    watcher = Watcher("alice", silence=60)
+    run(watcher, [line(0, "6,1,1000,-;before the receiver went down")], T0)
+    watcher.up_since = T0 + 1000
+    for second in range(1010, 1300):
+        watcher.pause(T0 + second)
+        assert run(watcher, [], T0 + second)[0] == [], second
+    watcher.resume()
+    assert run(watcher, [], T0 + 1348)[0] == []
+    assert run(watcher, [], T0 + 1350)[0][0]["time"] == at(1349)  # 10 s before the spell, 50 s after
 
 
 def test_alerts_waiting_for_a_dead_mail_system_are_bounded():
