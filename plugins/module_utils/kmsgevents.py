@@ -205,16 +205,22 @@ class Watcher:
 
     def pause(self, now: float) -> bool:
         """A round in a spell in which this receiver hears none of its friends (quiet_together): this friend's
-        quiet time stays what it was when the spell began. True where that changed what is kept."""
+        quiet time stays what it was when the spell began, or less where its quiet started again meanwhile (a
+        route back: up_since). True on the spell's first round (what the checkpoint must keep at once)."""
         if not self.last_line or self.silent:
             return False
-        if self.frozen is None:
+        first = self.frozen is None
+        if first:
             self.frozen = max(0.0, now - self._quiet_since())
+        self.frozen = min(self.frozen, max(0.0, now - self.up_since))
         self.unheard = max(0.0, now - self.last_line - self.frozen)
-        return True
+        return first
 
-    def resume(self) -> None:
-        """The spell is over: quiet time counts again from where it was paused."""
+    def resume(self, lag: float = 0.0) -> None:
+        """The spell is over: quiet time counts again from where it was paused, less lag, the time all were
+        already quiet before the spell was seen (a spell that lasted that long was the receiver's own outage)."""
+        if self.frozen is not None and lag > 0 and self.last_line and not self.silent:
+            self.unheard += min(lag, self.frozen)
         self.frozen = None
 
     def _arrived(self, when: float, recv: str) -> None:

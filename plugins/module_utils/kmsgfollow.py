@@ -336,23 +336,36 @@ class Hearing:
 class QuietTogether:
     """Every friend quiet at once (kmsgevents.quiet_together; friends this receiver knows it cannot hear left
     out): the quiet is this receiver's own, and each friend's quiet time pauses for it (Watcher.pause, kept in
-    the checkpoint: a restart within the spell goes on pausing). Said in the service's log once it has lasted
-    TOGETHER_SAID seconds, and when it ends."""
+    the checkpoint: a restart within the spell goes on pausing). When a spell that lasted at least its detection
+    lag (from the newest line heard before it to its start) ends, that lag is not counted either: all were quiet
+    then already. Said in the service's log once it has lasted TOGETHER_SAID seconds, and when it ends."""
 
     def __init__(self) -> None:
         self.reason = ""
         self.since = 0.0
+        self.newest = 0.0  # the newest line heard before the spell
         self.said = False
+        self.started = False
 
     def round(self, now: float, friends: list[Friend]) -> None:
-        reason = kmsgevents.quiet_together([friend.watcher for friend in friends if not friend.deaf], now)
-        for friend in friends:
-            if not reason:
-                friend.watcher.resume()
-            elif friend.watcher.pause(now):
-                friend.dirty = True  # (saved at the checkpoint's pace, as read lines are)
+        if not self.started:  # the first round of the service: each friend's backlog is read before judging;
+            self.started = True  # a spell carried in the checkpoint goes on pausing meanwhile
+            for friend in friends:
+                if friend.watcher.frozen is not None:
+                    friend.watcher.pause(now)
+            return
+        hearable = [friend.watcher for friend in friends if not friend.deaf]
+        reason = kmsgevents.quiet_together(hearable, now)
         if reason and not self.reason:
             self.since = now
+            self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
+        ended = self.reason and not reason
+        lag = self.since - self.newest if ended and now - self.since >= self.since - self.newest else 0.0
+        for friend in friends:
+            if not reason:
+                friend.watcher.resume(lag)
+            elif friend.watcher.pause(now):
+                friend.dirty = friend.urgent = True
         if reason and not self.said and now - self.since >= TOGETHER_SAID:
             log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")
             self.said = True

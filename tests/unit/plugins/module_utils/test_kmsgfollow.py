@@ -590,8 +590,9 @@ def test_every_friend_quiet_at_once_pauses_their_quiet_time_until_one_is_heard_a
             for kind in kinds
         ]
         assert bool(together.reason) == (129 <= second <= 300), second  # half of 60 s after the last line (99 s)
-    # alice: 30 s of quiet before it was all quiet, paused 129-300, 30 s more after bob was heard
-    assert told == [(330, "alice", "silence")]
+    # alice: her 30 s of quiet before it was seen to be all quiet were all quiet already (the spell lasted longer
+    # than that lag): not counted either; her whole 60 s after bob was heard
+    assert told == [(360, "alice", "silence")]
     said = capsys.readouterr().err
     assert "all 2 friends that were talking went quiet at once" in said
     assert "after 172 s of all quiet at once, a friend is heard again" in said
@@ -639,3 +640,43 @@ def test_a_service_killed_within_a_spell_goes_on_pausing_when_started_again(tmp_
     service(1005, 1100)  # killed at 1000 s (no last save), started again within the outage
     for name in ("alice", "bob"):
         assert " silence " not in (tmp_path / "root" / name / "events.log").read_text()
+
+
+def test_a_route_back_within_a_spell_starts_that_friends_quiet_again(capsys):
+    # found in review: carol's route is lost at 140 s and back at 200 s, within a spell (129-400 s); her quiet
+    # counts from 200 s (Friend.listen), paused until the others are heard at 400 s: told at 460 s
+    watchers = {name: (Watcher(name, silence=60), False) for name in ("alice", "bob", "carol")}
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(0, 500):
+        beat = [stamped(second, f"6,{second + 1},{second * 10**6},-;beat")]
+        rows = {name: beat for name in watchers} if second < 100 else {}
+        if second >= 400 and second % 5 == 0:
+            rows = {"alice": beat, "bob": beat}
+        watchers["carol"] = (watchers["carol"][0], 140 <= second < 200)
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+    assert told == [(460, "carol", "silence")]
+
+
+def test_friends_alive_behind_a_cut_off_receiver_are_not_told_silent_after_it():
+    # found in review: heartbeats every 300 s at three phases, silence 900, the receiver cut off 3001-6020 s: the
+    # friend that went quiet first had most of its silence time counted before the spell was seen
+    watchers = {name: (Watcher(name, silence=900), False) for name in ("m", "x", "i")}
+    phase = {"m": 0, "x": 100, "i": 10}
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(0, 7000):
+        heard = second < 3001 or second >= 6020
+        rows = {
+            name: [stamped(second, f"6,{second + 1},{second * 10**6},-;beat")]
+            for name in watchers
+            if heard and second % 300 == phase[name]
+        }
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+    assert told == []
