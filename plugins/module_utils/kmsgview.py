@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from typing import BinaryIO
 
@@ -854,13 +854,28 @@ _HEAD_PATTERNS = {}  # compiled when first used: the follow service imports this
 _MAX_HEAD_PATTERNS = 64  # and one per source address with message ids: a friend has a few addresses
 
 
-def head_pattern(times: bool, hashes: bool, careful: bool = False, oom: bool = True) -> re.Pattern:
-    key = (times, hashes, careful, oom)
+def _compiled(key: tuple, make: Callable[[], re.Pattern]) -> re.Pattern:
+    """The pattern kept under key, made (and kept) the first time it is asked for."""
     if key not in _HEAD_PATTERNS:
         if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
             _HEAD_PATTERNS.clear()
-        _HEAD_PATTERNS[key] = _head_pattern(*key)
+        _HEAD_PATTERNS[key] = make()
     return _HEAD_PATTERNS[key]
+
+
+def head_pattern(times: bool, hashes: bool, careful: bool = False, oom: bool = True) -> re.Pattern:
+    return _compiled((times, hashes, careful, oom), lambda: _head_pattern(times, hashes, careful, oom))
+
+
+def _ids_pattern(source: str) -> re.Pattern:
+    """Each line's msgid where it ends a line from source, else "" (the mixed runs of _Bulk.ids_going_on)."""
+    return re.compile(rf"\n(?:[^ ]* {re.escape(source)} [^\n]*#012 msgid=([0-9]{{1,10}})(?=\n|\Z)|)")
+
+
+def _first_source(text: str) -> str:
+    """The source address of a chunk's first line (the chunk starts with a newline)."""
+    after_time = text.find(" ") + 1
+    return text[after_time : text.find(" ", after_time)]
 
 
 def _one_by_one(first: int, numbers: Sequence[str]) -> bool:
@@ -942,11 +957,12 @@ class _Bulk:
         text = "\n" + "\n".join(rest)
         if not times and self.numbered_on_with_ids(text):
             return
-        ids = self.ids_going_on(rest, heads[pos:] if pos else heads, text)
+        rest_heads = heads[pos:] if pos else heads
+        ids = self.ids_going_on(rest, rest_heads, text)
         if ids is None:
             self.take_lines(rest, self.heads(text, times, dictionaries=False), times, counted=False)
         else:
-            self.run(rest, heads[pos:] if pos else heads, times, ids)
+            self.run(rest, rest_heads, times, ids)
 
     def forget_fragments(self, run: _Run, pos: int, end: int) -> None:
         """What the line reader's Reassembler.whole does for each record that is no fragment: a record numbered 0
@@ -962,16 +978,8 @@ class _Bulk:
         the ids going on one by one from that source's last: the source, each line's id ("" for none) and the
         first id. run() sets the last after each step it takes whole, as _count_msgid would have, since no id is
         missed or repeated. None for any other run (its lines with a dictionary go one by one)."""
-        after_time = text.find(" ") + 1
-        source = text[after_time : text.find(" ", after_time)]
-        key = ("ids", source)
-        if key not in _HEAD_PATTERNS:
-            if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
-                _HEAD_PATTERNS.clear()
-            _HEAD_PATTERNS[key] = re.compile(
-                rf"\n(?:[^ ]* {re.escape(source)} [^\n]*#012 msgid=([0-9]{{1,10}})(?=\n|\Z)|)"
-            )
-        marks = _HEAD_PATTERNS[key].findall(text)
+        source = _first_source(text)
+        marks = _compiled(("ids", source), lambda: _ids_pattern(source)).findall(text)
         if len(marks) != len(lines):
             return None
         values = list(map(int, filter(None, marks)))
@@ -1002,15 +1010,9 @@ class _Bulk:
         boot = self.whole_boot()
         if boot is None:
             return False
-        after_time = text.find(" ") + 1
-        source = text[after_time : text.find(" ", after_time)]
+        source, oom = _first_source(text), _OOM in text
         lines = text.count("\n")
-        key = (source, _OOM in text)
-        if key not in _HEAD_PATTERNS:
-            if len(_HEAD_PATTERNS) >= _MAX_HEAD_PATTERNS:
-                _HEAD_PATTERNS.clear()
-            _HEAD_PATTERNS[key] = _numbers_pattern(*key)
-        seqs = _HEAD_PATTERNS[key].findall(text)
+        seqs = _compiled((source, oom), lambda: _numbers_pattern(source, oom)).findall(text)
         if len(seqs) != lines or "" in seqs or not _one_by_one(boot.max_seq + 1, seqs):
             return False
         ids = _MSGID_AT_END.findall(text)
