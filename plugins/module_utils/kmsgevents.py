@@ -118,6 +118,11 @@ class Watcher:
         # (None outside one), so a spell pauses it however it began (after this receiver's boot, a route back)
         self.unheard = 0.0
         self.frozen: float | None = None
+        # the spell itself, [its start, the newest line heard before it] (QuietTogether's, kept here so that a
+        # service started again knows it), and when this friend was first heard in it (the spell's end, where a
+        # restarted service reads it from the backlog only later)
+        self.spell: list[float] | None = None
+        self.heard_in_spell = 0.0
         self.event_no = 0
         self.incident_no = 0
         self.incident: dict | None = None
@@ -216,12 +221,16 @@ class Watcher:
         self.unheard = max(0.0, now - self.last_line - self.frozen)
         return first
 
-    def resume(self, lag: float = 0.0) -> None:
-        """The spell is over: quiet time counts again from where it was paused, less lag, the time all were
-        already quiet before the spell was seen (a spell that lasted that long was the receiver's own outage)."""
-        if self.frozen is not None and lag > 0 and self.last_line and not self.silent:
-            self.unheard += min(lag, self.frozen)
-        self.frozen = None
+    def resume(self, lag: float = 0.0, end: float | None = None) -> None:
+        """The spell is over: quiet time counts again from where it was paused (or from end, when it ended, where
+        that was before the last pause: a service started again after it), less lag, the time all were already
+        quiet before the spell was seen (a spell that lasted that long was the receiver's own outage)."""
+        if self.frozen is not None and self.last_line and not self.silent:
+            if end is not None:
+                self.unheard = max(0.0, min(self.unheard, end - self.last_line - self.frozen))
+            if lag > 0:
+                self.unheard += min(lag, self.frozen)
+        self.frozen, self.spell, self.heard_in_spell = None, None, 0.0
 
     def _arrived(self, when: float, recv: str) -> None:
         quiet = self._quiet_since()
@@ -233,6 +242,8 @@ class Watcher:
         self.last_line = max(self.last_line, when)
         self.last_recv = recv
         self.unheard, self.frozen = 0.0, None
+        if self.spell is not None and not self.heard_in_spell:
+            self.heard_in_spell = when
 
     def _feed(self, record: kmsgview.Record, now: float) -> None:
         story = self.story
@@ -684,6 +695,8 @@ _CARRIED = (
     "clock",
     "unheard",
     "frozen",
+    "spell",
+    "heard_in_spell",
 )
 
 

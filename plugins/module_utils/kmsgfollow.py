@@ -350,31 +350,47 @@ class QuietTogether:
     def round(self, now: float, friends: list[Friend]) -> None:
         if not self.started:  # the first round of the service: each friend's backlog is read before judging;
             self.started = True  # a spell carried in the checkpoint goes on pausing meanwhile
-            for friend in friends:
-                if friend.watcher.frozen is not None:
-                    friend.watcher.pause(now)
+            self._carried(now, friends)
             return
         hearable = [friend.watcher for friend in friends if not friend.deaf]
         reason = kmsgevents.quiet_together(hearable, now)
         if reason and not self.reason:
             self.since = now
             self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
-        ended = self.reason and not reason
-        lag = self.since - self.newest if ended and now - self.since >= self.since - self.newest else 0.0
+        end = self._end(now, friends) if self.reason and not reason else None
+        # (end: when a friend was first heard in it, which a service started again reads from the backlog later)
+        lag = self.since - self.newest if end is not None and end - self.since >= self.since - self.newest else 0.0
         for friend in friends:
             if not reason:
-                friend.watcher.resume(lag)
-            elif friend.watcher.pause(now):
+                friend.watcher.resume(lag, end)
+                continue
+            friend.watcher.spell = [self.since, self.newest]
+            if friend.watcher.pause(now):
                 friend.dirty = friend.urgent = True
         if reason and not self.said and now - self.since >= TOGETHER_SAID:
             log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")
             self.said = True
-        elif not reason and self.said:
+        elif end is not None and self.said:
             heard = any(friend.watcher.last_line >= self.since for friend in friends)
             why = "a friend is heard again" if heard else "fewer than two friends are left to hear (their quiet counts)"
-            log(f"netconsole-events: after {round(now - self.since)} s of all quiet at once, {why}")
+            log(f"netconsole-events: after {round(end - self.since)} s of all quiet at once, {why}")
             self.said = False
         self.reason = reason
+
+    def _carried(self, now: float, friends: list[Friend]) -> None:
+        """The spell a checkpoint carried: its friends go on pausing until it is judged again, after the backlog."""
+        for friend in friends:
+            watcher = friend.watcher
+            if watcher.spell is not None and not self.reason:
+                self.since, self.newest = watcher.spell
+                self.reason = "a spell of all quiet at once, carried over a restart"
+            if watcher.frozen is not None:
+                watcher.pause(now)
+
+    def _end(self, now: float, friends: list[Friend]) -> float:
+        """When the spell ended: the first line heard in it (else now: fewer than two friends are left to hear)."""
+        heard = [friend.watcher.heard_in_spell for friend in friends if friend.watcher.heard_in_spell]
+        return min(max(min(heard), self.since), now) if heard else now
 
 
 class Friend:

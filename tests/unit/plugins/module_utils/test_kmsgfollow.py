@@ -595,7 +595,7 @@ def test_every_friend_quiet_at_once_pauses_their_quiet_time_until_one_is_heard_a
     assert told == [(360, "alice", "silence")]
     said = capsys.readouterr().err
     assert "all 2 friends that were talking went quiet at once" in said
-    assert "after 172 s of all quiet at once, a friend is heard again" in said
+    assert "after 171 s of all quiet at once, a friend is heard again" in said  # 129 s to bob's line
 
 
 def test_a_late_heartbeat_near_the_half_pauses_another_friends_quiet_for_that_spell_only(capsys):
@@ -640,6 +640,37 @@ def test_a_service_killed_within_a_spell_goes_on_pausing_when_started_again(tmp_
     service(1005, 1100)  # killed at 1000 s (no last save), started again within the outage
     for name in ("alice", "bob"):
         assert " silence " not in (tmp_path / "root" / name / "events.log").read_text()
+
+
+def test_a_spell_that_ended_while_the_service_was_down_ends_when_a_friend_was_heard_not_at_the_restart(tmp_path):
+    # the spell (from 300 s) is in the checkpoint; bob is heard again at 1100 s while the service is down
+    # (1000-3000 s; every 100 s from then), alice never: her silence is told at 1700 s (her 600 s counted from the
+    # spell's end, its detection lag not counted, as without the restart), not 600 s after the restart
+    config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "up_since": T0 - 86400}
+    (tmp_path / "state").mkdir()
+    for name in ("alice", "bob"):
+        (tmp_path / "root" / name).mkdir(parents=True)
+        (tmp_path / "root" / name / "console.log").write_text(stamped(0, "6,1,1000,-;logswap-heartbeat"))
+
+    def service(start: int, end: int) -> None:
+        friends = [
+            Friend({"name": name, "silence": 600, "alert_on": ["silence"]}, config, "d") for name in ("alice", "bob")
+        ]
+        together = kmsgfollow.QuietTogether()
+        for second in range(start, end):
+            together.round(T0 + second, friends)
+            for friend in friends:
+                friend.step(T0 + second)
+                kmsgfollow._save(friend, T0 + second)
+
+    service(1, 1000)
+    with open(tmp_path / "root" / "bob" / "console.log", "a", encoding="utf-8") as handle:
+        beats = enumerate(range(1100, 3000, 100), start=2)
+        handle.writelines(stamped(second, f"6,{seq},{second * 10**6},-;logswap-heartbeat") for seq, second in beats)
+    service(3000, 3010)
+    alice = (tmp_path / "root" / "alice" / "events.log").read_text().splitlines()
+    assert [line.split()[:2] for line in alice if " silence " in line] == [[stamped(1700, "x").split()[0], "silence"]]
+    assert " silence " not in (tmp_path / "root" / "bob" / "events.log").read_text()
 
 
 def test_a_route_back_within_a_spell_starts_that_friends_quiet_again(capsys):
