@@ -221,16 +221,19 @@ class Watcher:
         self.unheard = max(0.0, now - self.last_line - self.frozen)
         return first
 
-    def resume(self, lag: float = 0.0, end: float | None = None) -> None:
+    def resume(self, lag: float = 0.0, end: float | None = None) -> bool:
         """The spell is over: quiet time counts again from where it was paused (or from end, when it ended, where
         that was before the last pause: a service started again after it), less lag, the time all were already
-        quiet before the spell was seen (a spell that lasted that long was the receiver's own outage)."""
+        quiet before the spell was seen (a spell that lasted that long was the receiver's own outage). True where
+        it changed anything (what the checkpoint must keep at once)."""
+        changed = self.frozen is not None or self.spell is not None or bool(self.heard_in_spell)
         if self.frozen is not None and self.last_line and not self.silent:
             if end is not None:
                 self.unheard = max(0.0, min(self.unheard, end - self.last_line - self.frozen))
             if lag > 0:
                 self.unheard += min(lag, self.frozen)
         self.frozen, self.spell, self.heard_in_spell = None, None, 0.0
+        return changed
 
     def _arrived(self, when: float, recv: str) -> None:
         quiet = self._quiet_since()

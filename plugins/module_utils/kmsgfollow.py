@@ -354,43 +354,51 @@ class QuietTogether:
             return
         hearable = [friend.watcher for friend in friends if not friend.deaf]
         reason = kmsgevents.quiet_together(hearable, now)
-        if reason and not self.reason:
+        if self.reason:
+            # over where a friend it was judged by was heard in it (a service started again reads that from the
+            # backlog, perhaps with another spell after it), or where fewer than two are left to hear
+            heard = [watcher.heard_in_spell for watcher in hearable if watcher.heard_in_spell]
+            if heard or not reason:
+                self._over(min(max(min(heard), self.since), now) if heard else now, friends)
+        if not reason:
+            return
+        if not self.reason:
             self.since = now
             self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
-        end = self._end(now, friends) if self.reason and not reason else None
-        # (end: when a friend was first heard in it, which a service started again reads from the backlog later)
-        lag = self.since - self.newest if end is not None and end - self.since >= self.since - self.newest else 0.0
+        self.reason = reason
         for friend in friends:
-            if not reason:
-                friend.watcher.resume(lag, end)
-                continue
             friend.watcher.spell = [self.since, self.newest]
             if friend.watcher.pause(now):
                 friend.dirty = friend.urgent = True
-        if reason and not self.said and now - self.since >= TOGETHER_SAID:
+        if not self.said and now - self.since >= TOGETHER_SAID:
             log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")
             self.said = True
-        elif end is not None and self.said:
+
+    def _over(self, end: float, friends: list[Friend]) -> None:
+        """The spell ended at end: each friend's quiet time counts again (in the checkpoint at once)."""
+        lag = self.since - self.newest if end - self.since >= self.since - self.newest else 0.0
+        for friend in friends:
+            if friend.watcher.resume(lag, end):
+                friend.dirty = friend.urgent = True
+        if self.said:
             heard = any(friend.watcher.last_line >= self.since for friend in friends)
             why = "a friend is heard again" if heard else "fewer than two friends are left to hear (their quiet counts)"
             log(f"netconsole-events: after {round(end - self.since)} s of all quiet at once, {why}")
             self.said = False
-        self.reason = reason
+        self.reason = ""
 
     def _carried(self, now: float, friends: list[Friend]) -> None:
-        """The spell a checkpoint carried: its friends go on pausing until it is judged again, after the backlog."""
+        """The spell a checkpoint carried: its friends go on pausing until it is judged again, after the backlog
+        (one carried without its start, by an older checkpoint, is taken to start now)."""
         for friend in friends:
             watcher = friend.watcher
+            if watcher.frozen is not None and watcher.spell is None:
+                watcher.spell = [now, now]
             if watcher.spell is not None and not self.reason:
                 self.since, self.newest = watcher.spell
                 self.reason = "a spell of all quiet at once, carried over a restart"
             if watcher.frozen is not None:
                 watcher.pause(now)
-
-    def _end(self, now: float, friends: list[Friend]) -> float:
-        """When the spell ended: the first line heard in it (else now: fewer than two friends are left to hear)."""
-        heard = [friend.watcher.heard_in_spell for friend in friends if friend.watcher.heard_in_spell]
-        return min(max(min(heard), self.since), now) if heard else now
 
 
 class Friend:

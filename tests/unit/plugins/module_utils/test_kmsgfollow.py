@@ -16,7 +16,9 @@ import time
 import types
 from pathlib import Path
 
-from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow
+import pytest
+
+from ansible_collections.logswap.netconsole.plugins.module_utils import kmsgfollow, kmsgview
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgevents import Watcher
 from ansible_collections.logswap.netconsole.plugins.module_utils.kmsgfollow import Friend, Source
 
@@ -642,35 +644,94 @@ def test_a_service_killed_within_a_spell_goes_on_pausing_when_started_again(tmp_
         assert " silence " not in (tmp_path / "root" / name / "events.log").read_text()
 
 
-def test_a_spell_that_ended_while_the_service_was_down_ends_when_a_friend_was_heard_not_at_the_restart(tmp_path):
-    # the spell (from 300 s) is in the checkpoint; bob is heard again at 1100 s while the service is down
-    # (1000-3000 s; every 100 s from then), alice never: her silence is told at 1700 s (her 600 s counted from the
-    # spell's end, its detection lag not counted, as without the restart), not 600 s after the restart
+def run_service(tmp_path, beats: dict[str, list[int]], runs: list[tuple[int, int, bool]]) -> list[tuple]:
+    """The service over real files and checkpoints, each friend's heartbeat lines appended as their second comes
+    (a downtime's all before the restart). beats: name -> seconds with a line; runs: (start, end, saved at the
+    end: a stop, else a kill). Returns each silence and back in events.log: (name, kind, the second of its time)."""
     config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "up_since": T0 - 86400}
     (tmp_path / "state").mkdir()
-    for name in ("alice", "bob"):
+    for name in beats:
         (tmp_path / "root" / name).mkdir(parents=True)
-        (tmp_path / "root" / name / "console.log").write_text(stamped(0, "6,1,1000,-;logswap-heartbeat"))
-
-    def service(start: int, end: int) -> None:
-        friends = [
-            Friend({"name": name, "silence": 600, "alert_on": ["silence"]}, config, "d") for name in ("alice", "bob")
-        ]
+        (tmp_path / "root" / name / "console.log").write_text("")
+    written = dict.fromkeys(beats, 0)
+    for start, end, stopped in runs:
+        friends = [Friend({"name": name, "silence": 600, "alert_on": ["silence"]}, config, "d") for name in beats]
         together = kmsgfollow.QuietTogether()
         for second in range(start, end):
+            for name, seconds in beats.items():
+                due = [at for at in seconds[written[name] :] if at <= second]
+                with open(tmp_path / "root" / name / "console.log", "a", encoding="utf-8") as handle:
+                    for seq, at in enumerate(due, start=written[name] + 1):
+                        handle.write(stamped(at, f"6,{seq},{at * 10**6},-;logswap-heartbeat"))
+                written[name] += len(due)
             together.round(T0 + second, friends)
             for friend in friends:
                 friend.step(T0 + second)
                 kmsgfollow._save(friend, T0 + second)
+        if stopped:
+            for friend in friends:
+                friend.dirty = True
+                kmsgfollow._save(friend, T0 + end, force=True)
+    told = []
+    for name in beats:
+        path = tmp_path / "root" / name / "events.log"
+        for line in path.read_text().splitlines() if path.exists() else []:
+            stamp, kind = line.split()[:2]
+            if kind in ("silence", "back"):
+                told.append((name, kind, round(kmsgview.parse_time(stamp) - T0)))
+    return told
 
-    service(1, 1000)
-    with open(tmp_path / "root" / "bob" / "console.log", "a", encoding="utf-8") as handle:
-        beats = enumerate(range(1100, 3000, 100), start=2)
-        handle.writelines(stamped(second, f"6,{seq},{second * 10**6},-;logswap-heartbeat") for seq, second in beats)
-    service(3000, 3010)
-    alice = (tmp_path / "root" / "alice" / "events.log").read_text().splitlines()
-    assert [line.split()[:2] for line in alice if " silence " in line] == [[stamped(1700, "x").split()[0], "silence"]]
-    assert " silence " not in (tmp_path / "root" / "bob" / "events.log").read_text()
+
+def test_a_spell_that_ended_while_the_service_was_down_ends_when_a_friend_was_heard_not_at_the_restart(tmp_path):
+    # the spell (from 300 s) is in the checkpoint; bob is heard again at 1100 s while the service is down
+    # (1000-3000 s; every 100 s from then), alice never: her silence is told at 1700 s (her 600 s counted from the
+    # spell's end, its detection lag not counted, as without the restart), not 600 s after the restart
+    beats = {"alice": [0], "bob": [0, *range(1100, 3100, 100)]}
+    assert run_service(tmp_path, beats, [(1, 1000, False), (3000, 3010, False)]) == [("alice", "silence", 1700)]
+
+
+@pytest.mark.parametrize("kill", [1500, 1650])
+def test_a_spell_that_ended_before_a_kill_is_over_in_the_checkpoint_of_the_friend_still_quiet(tmp_path, kill):
+    # found in review: the end of the spell made alice's checkpoint dirty too (else a kill brought the spell back)
+    beats = {"alice": [0], "bob": [0, *range(1100, 2300, 100)]}
+    assert run_service(tmp_path, beats, [(1, kill, False), (kill, 2300, False)]) == [("alice", "silence", 1700)]
+
+
+@pytest.mark.parametrize("stopped", [True, False])
+def test_a_spell_carried_over_a_restart_that_ended_in_the_backlog_is_not_taken_for_the_next_one(tmp_path, stopped):
+    # found in review: every friend beats every 100 s (carol at :50); nothing heard 1001-1499 s and 1651-2499 s
+    # (two spells); the service is down 1400-2000 s: the first spell ends at 1500 s (the backlog), the second is
+    # judged afresh, and nobody is told silent
+    def heard(second: int) -> bool:
+        return second <= 1000 or 1500 <= second <= 1650 or second >= 2500
+
+    beats = {
+        "alice": [at for at in range(0, 3200, 100) if heard(at)],
+        "bob": [at for at in range(0, 3200, 100) if heard(at)],
+        "carol": [at for at in range(50, 3200, 100) if heard(at)],
+    }
+    assert run_service(tmp_path, beats, [(1, 1400, stopped), (2000, 3200, False)]) == []
+
+
+def test_a_line_from_a_friend_left_out_as_unheard_does_not_end_a_spell(capsys):
+    # found in review: dave's route is gone (0-1100 s), yet his lines arrive (an asymmetric route); alice and bob
+    # are quiet from 99 s (a spell from 399 s), bob heard at 1000 s, alice at 1050 s: nobody told
+    watchers = {name: (Watcher(name, silence=600), False) for name in ("alice", "bob", "dave")}
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(0, 1700):
+        beat = [stamped(second, f"6,{second + 1},{second * 10**6},-;beat")]
+        rows = {"dave": beat} if second % 10 == 0 else {}
+        if second < 100 or (second >= 1000 and second % 10 == 0):
+            rows["bob"] = beat
+        if second < 100 or (second >= 1050 and second % 10 == 0):
+            rows["alice"] = beat
+        watchers["dave"] = (watchers["dave"][0], second < 1100)
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+    assert told == []
 
 
 def test_a_route_back_within_a_spell_starts_that_friends_quiet_again(capsys):
