@@ -352,6 +352,9 @@ class QuietTogether:
             self.started = True  # a spell carried in the checkpoint goes on pausing meanwhile
             self._carried(now, friends)
             return
+        for friend in friends:
+            if friend.deaf:  # its lines while this receiver had no route to it say nothing of the spell
+                friend.watcher.heard_in_spell = 0.0
         hearable = [friend.watcher for friend in friends if not friend.deaf]
         reason = kmsgevents.quiet_together(hearable, now)
         if self.reason:
@@ -367,8 +370,10 @@ class QuietTogether:
             self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
         self.reason = reason
         for friend in friends:
-            friend.watcher.spell = [self.since, self.newest]
-            if friend.watcher.pause(now):
+            spell = [self.since, self.newest]  # every friend's checkpoint has it, a silent one's too (its line ends it)
+            paused = friend.watcher.pause(now)
+            if paused or friend.watcher.spell != spell:
+                friend.watcher.spell = spell
                 friend.dirty = friend.urgent = True
         if not self.said and now - self.since >= TOGETHER_SAID:
             log(f"netconsole-events: {reason}: their quiet time is not counted meanwhile")

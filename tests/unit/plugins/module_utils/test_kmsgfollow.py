@@ -734,6 +734,38 @@ def test_a_line_from_a_friend_left_out_as_unheard_does_not_end_a_spell(capsys):
     assert told == []
 
 
+def test_lines_heard_while_unheard_by_route_do_not_end_a_spell_once_the_route_is_back(capsys):
+    # found in a second review: dave's lines (every 10 s) came while he had no route (0-1100 s); alice and bob are
+    # quiet from 99 s (a spell from 399 s): the spell ends when dave's route is back, not at his first line in it
+    watchers = {name: (Watcher(name, silence=600), False) for name in ("alice", "bob", "dave")}
+    together, told = kmsgfollow.QuietTogether(), []
+    for second in range(0, 1800):
+        beat = [stamped(second, f"6,{second + 1},{second * 10**6},-;beat")]
+        rows = {"dave": beat} if second % 10 == 0 else {}
+        if second < 100:
+            rows["alice"] = rows["bob"] = beat
+        watchers["dave"] = (watchers["dave"][0], second < 1100)
+        told += [
+            (second, name, kind)
+            for name, kinds in watchers_round(together, watchers, rows, second).items()
+            for kind in kinds
+        ]
+    assert told == [(1699, "alice", "silence"), (1699, "bob", "silence")]
+
+
+@pytest.mark.parametrize("stopped", [True, False])
+def test_a_friend_told_silent_that_came_back_while_the_service_was_down_ends_the_spell_there(tmp_path, stopped):
+    # found in a second review: carol, told silent at 600 s, is heard again at 1500 s while the service is down
+    # (1400-2500 s; a spell from 1300 s): the spell ends at her line (her checkpoint has it too), as without a restart
+    beats = {
+        "alice": list(range(0, 1001, 100)),
+        "bob": list(range(50, 1001, 100)),
+        "carol": [0, *range(1500, 4000, 100)],
+    }
+    told = [("alice", "silence", 1800), ("bob", "silence", 1750), ("carol", "silence", 600), ("carol", "back", 1500)]
+    assert run_service(tmp_path, beats, [(1, 1400, stopped), (2500, 4000, False)]) == told
+
+
 def test_a_route_back_within_a_spell_starts_that_friends_quiet_again(capsys):
     # found in review: carol's route is lost at 140 s and back at 200 s, within a spell (129-400 s); her quiet
     # counts from 200 s (Friend.listen), paused until the others are heard at 400 s: told at 460 s
