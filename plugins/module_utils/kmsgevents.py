@@ -208,15 +208,16 @@ class Watcher:
     def _quiet_since(self) -> float:
         return max(self.last_line + self.unheard, self.up_since)
 
-    def pause(self, now: float) -> bool:
+    def pause(self, now: float, since: float | None = None) -> bool:
         """A round in a spell in which this receiver hears none of its friends (quiet_together): this friend's
         quiet time stays what it was when the spell began, or less where its quiet started again meanwhile (a
-        route back: up_since). True on the spell's first round (what the checkpoint must keep at once)."""
+        route back: up_since). since: when the spell began, if before now. True on the spell's first round (what
+        the checkpoint must keep at once)."""
         if not self.last_line or self.silent:
             return False
         first = self.frozen is None
         if first:
-            self.frozen = max(0.0, now - self._quiet_since())
+            self.frozen = max(0.0, min(now, since if since is not None else now) - self._quiet_since())
         self.frozen = min(self.frozen, max(0.0, now - self.up_since))
         self.unheard = max(0.0, now - self.last_line - self.frozen)
         return first
@@ -433,6 +434,13 @@ def quiet_together(watchers: list[Watcher], now: float) -> str:
     if len(talking) < 2 or any(now - watcher.last_line < TOGETHER * watcher.silence for watcher in talking):
         return ""
     return f"all {len(talking)} friends that were talking went quiet at once (this receiver's own network?)"
+
+
+def quiet_together_since(watchers: list[Watcher]) -> float:
+    """When quiet_together became true for these watchers (its caller saw that it is): the last of the talking
+    friends to reach TOGETHER of its silence time (a service started again sees a spell later than it began)."""
+    talking = [watcher for watcher in watchers if watcher.last_line and not watcher.silent]
+    return max(watcher.last_line + TOGETHER * watcher.silence for watcher in talking)
 
 
 def event_line(event: dict) -> str:

@@ -357,21 +357,23 @@ class QuietTogether:
                 friend.watcher.heard_in_spell = 0.0
         hearable = [friend.watcher for friend in friends if not friend.deaf]
         reason = kmsgevents.quiet_together(hearable, now)
+        ended = 0.0
         if self.reason:
             # over where a friend it was judged by was heard in it (a service started again reads that from the
             # backlog, perhaps with another spell after it), or where fewer than two are left to hear
             heard = [watcher.heard_in_spell for watcher in hearable if watcher.heard_in_spell]
             if heard or not reason:
-                self._over(min(max(min(heard), self.since), now) if heard else now, friends)
+                ended = min(max(min(heard), self.since), now) if heard else now
+                self._over(ended, friends)
         if not reason:
             return
-        if not self.reason:
-            self.since = now
+        if not self.reason:  # (where it began: a service started again sees it later, its backlog read)
+            self.since = min(now, max(kmsgevents.quiet_together_since(hearable), ended))
             self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
         self.reason = reason
         for friend in friends:
             spell = [self.since, self.newest]  # every friend's checkpoint has it, a silent one's too (its line ends it)
-            paused = friend.watcher.pause(now)
+            paused = friend.watcher.pause(now, self.since)
             if paused or friend.watcher.spell != spell:
                 friend.watcher.spell = spell
                 friend.dirty = friend.urgent = True
@@ -396,6 +398,7 @@ class QuietTogether:
         """The spell a checkpoint carried: its friends go on pausing until it is judged again, after the backlog
         (one carried without its start, by an older checkpoint, is taken to start now)."""
         for friend in friends:
+            friend.unjudged = True  # its first step reads the backlog, and tells no silence before the next round
             watcher = friend.watcher
             if watcher.frozen is not None and watcher.spell is None:
                 watcher.spell = [now, now]
@@ -438,6 +441,9 @@ class Friend:
         self.unwritten: list[str] = []  # events.log lines a failed write left (a crash meanwhile loses them)
         self.write_error = ""
         self.deaf = ""  # why this receiver cannot hear the friend now ('' while it can)
+        # the service's first step: the backlog is read, but the quiet time is judged (tick) only after QuietTogether
+        # has judged a spell with it (a spell that began while the service was down pauses the quiet in it)
+        self.unjudged = False
         told = data.get("pstore_told")
         self.pstore_told: list[str] | None = None if told is None else [str(rid) for rid in told]
         self.pstore_looked = 0.0
@@ -494,7 +500,10 @@ class Friend:
             self._write(now)  # a long backlog: write as we go
         if caught_up:  # (a record is placed among the boots console.log told, and after its own panic's line)
             self.look_for_pstore(now)
-        watcher.tick(now)
+        if self.unjudged:
+            self.unjudged = False
+        else:
+            watcher.tick(now)
         self._write(now)
 
     def look_for_pstore(self, now: float) -> None:

@@ -644,10 +644,13 @@ def test_a_service_killed_within_a_spell_goes_on_pausing_when_started_again(tmp_
         assert " silence " not in (tmp_path / "root" / name / "events.log").read_text()
 
 
-def run_service(tmp_path, beats: dict[str, list[int]], runs: list[tuple[int, int, bool]]) -> list[tuple]:
+def run_service(
+    tmp_path, beats: dict[str, list[int]], runs: list[tuple[int, int, bool]], silence: dict[str, int] | None = None
+) -> list[tuple]:
     """The service over real files and checkpoints, each friend's heartbeat lines appended as their second comes
     (a downtime's all before the restart). beats: name -> seconds with a line; runs: (start, end, saved at the
-    end: a stop, else a kill). Returns each silence and back in events.log: (name, kind, the second of its time)."""
+    end: a stop, else a kill); silence: name -> seconds (600 else). Returns each silence and back in events.log:
+    (name, kind, the second of its time)."""
     config = {"log_root": str(tmp_path / "root"), "state_dir": str(tmp_path / "state"), "up_since": T0 - 86400}
     (tmp_path / "state").mkdir()
     for name in beats:
@@ -655,7 +658,10 @@ def run_service(tmp_path, beats: dict[str, list[int]], runs: list[tuple[int, int
         (tmp_path / "root" / name / "console.log").write_text("")
     written = dict.fromkeys(beats, 0)
     for start, end, stopped in runs:
-        friends = [Friend({"name": name, "silence": 600, "alert_on": ["silence"]}, config, "d") for name in beats]
+        friends = [
+            Friend({"name": name, "silence": (silence or {}).get(name, 600), "alert_on": ["silence"]}, config, "d")
+            for name in beats
+        ]
         together = kmsgfollow.QuietTogether()
         for second in range(start, end):
             for name, seconds in beats.items():
@@ -711,6 +717,16 @@ def test_a_spell_carried_over_a_restart_that_ended_in_the_backlog_is_not_taken_f
         "carol": [at for at in range(50, 3200, 100) if heard(at)],
     }
     assert run_service(tmp_path, beats, [(1, 1400, stopped), (2000, 3200, False)]) == []
+
+
+@pytest.mark.parametrize("runs", [[(1, 2500, False)], [(1, 1082, True), (1258, 2500, False)]])
+def test_a_spell_that_began_while_the_service_was_down_began_there(tmp_path, runs):
+    # found in a third review: a spell from 235 s ends at f0's line at 1082 s, and another begins at 1142 s (half
+    # of f0's 120 s), both while the service is down (1082-1258 s); f1 is heard at 1395 s: told as without the
+    # restart (before, the second spell began at the restart: f0 was told silent at once, then f1 falsely)
+    beats = {"f0": [2, 62, 122, 1082], "f1": [85, 1395, 1526, 1657, 1788, 1919, 2050]}
+    told = run_service(tmp_path, beats, runs, silence={"f0": 120, "f1": 300})
+    assert told == [("f0", "silence", 1515), ("f1", "silence", 2350)]
 
 
 def test_a_line_from_a_friend_left_out_as_unheard_does_not_end_a_spell(capsys):
