@@ -346,6 +346,7 @@ class QuietTogether:
         self.newest = 0.0  # the newest line heard before the spell
         self.said = False
         self.started = False
+        self.judged = 0.0  # the last round that found no spell: a spell began after it (its friends may have changed)
 
     def round(self, now: float, friends: list[Friend]) -> None:
         if not self.started:  # the first round of the service: each friend's backlog is read before judging;
@@ -366,9 +367,10 @@ class QuietTogether:
                 ended = min(max(min(heard), self.since), now) if heard else now
                 self._over(ended, friends)
         if not reason:
+            self.judged = now
             return
         if not self.reason:  # (where it began: a service started again sees it later, its backlog read)
-            self.since = min(now, max(kmsgevents.quiet_together_since(hearable), ended))
+            self.since = min(now, max(kmsgevents.quiet_together_since(hearable), ended, self.judged))
             self.newest = max(watcher.last_line for watcher in hearable if watcher.last_line and not watcher.silent)
         self.reason = reason
         for friend in friends:

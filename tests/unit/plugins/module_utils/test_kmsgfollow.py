@@ -729,6 +729,25 @@ def test_a_spell_that_began_while_the_service_was_down_began_there(tmp_path, run
     assert told == [("f0", "silence", 1515), ("f1", "silence", 2350)]
 
 
+def test_a_spell_begins_no_earlier_than_the_last_round_that_found_none(capsys):
+    # found in a random comparison: bob had no route until 500 s, so nobody but alice could be judged before it;
+    # both quiet since 100 s (half of 600 s at 400 s): the spell begins at 500 s, not at 400 s (nor, over and
+    # again later, at that old start)
+    watchers = {name: (Watcher(name, silence=600), False) for name in ("alice", "bob")}
+    together = kmsgfollow.QuietTogether()
+    for second in range(0, 520):
+        rows = (
+            {name: [stamped(second, f"6,{second + 1},{second * 10**6},-;beat")] for name in watchers}
+            if second < 100
+            else {}
+        )
+        watchers["bob"] = (watchers["bob"][0], second < 500)
+        watchers_round(together, watchers, rows, second)
+        if second < 500:
+            assert not together.reason, second
+    assert together.since == T0 + 499
+
+
 def test_a_line_from_a_friend_left_out_as_unheard_does_not_end_a_spell(capsys):
     # found in review: dave's route is gone (0-1100 s), yet his lines arrive (an asymmetric route); alice and bob
     # are quiet from 99 s (a spell from 399 s), bob heard at 1000 s, alice at 1050 s: nobody told
